@@ -1,0 +1,108 @@
+//! The one error type of nabla-core: which op failed, on which argument, what it
+//! expected and what it received, with a stable code the bindings pass to JavaScript.
+
+use std::fmt;
+
+/// Stable error codes. The strings never change once published: JavaScript code
+/// switches on them, and the TypeScript package maps each to a `NablaError` subclass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A shape, rank or length does not fit what the op needs (`ShapeError`).
+    ShapeMismatch,
+    /// An argument's value is outside what the op accepts (`ValueError`).
+    InvalidArgument,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ShapeMismatch => "SHAPE_MISMATCH",
+            Code::InvalidArgument => "INVALID_ARGUMENT",
+        }
+    }
+
+    /// The `NablaError` subclass the TypeScript package throws for this code.
+    pub fn class(self) -> &'static str {
+        match self {
+            Code::ShapeMismatch => "ShapeError",
+            Code::InvalidArgument => "ValueError",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: Code,
+    /// The public name of the op, as users call it (`matmul`, `tensor`).
+    pub op: &'static str,
+    /// The argument at fault, as named in the public API.
+    pub arg: String,
+    pub expected: String,
+    pub received: String,
+}
+
+impl Error {
+    pub fn shape(
+        op: &'static str,
+        arg: impl Into<String>,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error {
+            code: Code::ShapeMismatch,
+            op,
+            arg: arg.into(),
+            expected: expected.into(),
+            received: received.into(),
+        }
+    }
+
+    pub fn invalid(
+        op: &'static str,
+        arg: impl Into<String>,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error {
+            code: Code::InvalidArgument,
+            op,
+            arg: arg.into(),
+            expected: expected.into(),
+            received: received.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: invalid `{}`: expected {}, received {}",
+            self.op, self.arg, self.expected, self.received
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_op_argument_expected_and_received() {
+        let e = Error::shape("matmul", "b", "2 rows (a has 2 columns)", "3 rows");
+        assert_eq!(
+            e.to_string(),
+            "matmul: invalid `b`: expected 2 rows (a has 2 columns), received 3 rows"
+        );
+        assert_eq!(e.code(), "SHAPE_MISMATCH");
+        assert_eq!(e.code.class(), "ShapeError");
+    }
+}

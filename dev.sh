@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# nabla's one entry point on a fresh machine: sets up the toolchain (idempotent),
+# builds, then runs the demo or every test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+case "${1:-}" in
+  demo)
+    bash scripts/setup.sh
+    bash scripts/build.sh
+    shift
+    exec node packages/demo/src/matmul.js "$@"
+    ;;
+  test)
+    bash scripts/setup.sh
+    bash scripts/build.sh
+    exec bash scripts/test.sh
+    ;;
+  *)
+    echo "usage: ./dev.sh demo [options]   set up, build, run the demo" >&2
+    echo "       ./dev.sh test              set up, build, run every test" >&2
+    exit 2
+    ;;
+esac

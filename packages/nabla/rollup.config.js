@@ -1,0 +1,27 @@
+// Bundles src/ with the wasm-bindgen glue into one ESM file, its types into one
+// .d.ts, and places the optimized .wasm beside them (loaded at init time).
+import typescript from "@rollup/plugin-typescript";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dts } from "rollup-plugin-dts";
+
+const copyWasm = {
+  name: "copy-wasm",
+  writeBundle() {
+    mkdirSync("dist", { recursive: true });
+    copyFileSync("wasm/nabla_bg.wasm", "dist/nabla_bg.wasm");
+  },
+};
+
+export default [
+  {
+    input: "src/index.ts",
+    output: { file: "dist/index.js", format: "es", sourcemap: true },
+    external: [/^node:/],
+    plugins: [typescript({ tsconfig: "./tsconfig.json", outDir: "dist", rootDir: "src", sourceMap: true, inlineSources: true }), copyWasm],
+  },
+  {
+    input: "src/index.ts",
+    output: { file: "dist/index.d.ts", format: "es" },
+    plugins: [dts({ tsconfig: "./tsconfig.json" })],
+  },
+];

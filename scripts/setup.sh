@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine to a working nabla build, from the registries only
+# (npm, crates.io, Debian). Idempotent: what is installed at the right version is kept.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$NABLA_ROOT"
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  [[ $(id -u) == 0 ]] || die "need Debian packages ${missing[*]}: run as root or install them with sudo apt-get install"
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# --- Node and pnpm ----------------------------------------------------------------
+command -v node >/dev/null || die "Node.js 20 or newer is required (it was not found on PATH)"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+((node_major >= 20)) || die "Node.js 20 or newer is required, found $(node --version)"
+if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+  log "installing pnpm $PNPM_VERSION into $NABLA_TOOLS"
+  npm install --prefix "$NABLA_TOOLS" --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+# --- Rust with a wasm32 standard library --------------------------------------------
+# rustup's own target first; where rustup cannot download it, Debian's Rust (which
+# ships the std source) builds std for wasm32 once into its sysroot.
+install_debian_wasm_std() {
+  apt_install rustc-web cargo-web rust-web-src lld-22
+  if command -v rustup >/dev/null && ! rustup toolchain list | grep -q "^$DEBIAN_TOOLCHAIN"; then
+    log "linking Debian's Rust into rustup as $DEBIAN_TOOLCHAIN"
+    rustup toolchain link "$DEBIAN_TOOLCHAIN" /usr
+  fi
+  command -v rustup >/dev/null && export RUSTUP_TOOLCHAIN="$DEBIAN_TOOLCHAIN"
+  has_wasm_std && return 0
+  local sysroot dest work
+  sysroot="$(rustc --print sysroot)"
+  dest="$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
+  work="$(mktemp -d)"
+  log "building the wasm32 standard library with $(rustc --version) (once)"
+  mkdir -p "$work/src"
+  printf '[package]\nname = "nabla_std_probe"\nversion = "0.0.0"\nedition = "2021"\n[profile.release]\npanic = "abort"\n' >"$work/Cargo.toml"
+  echo 'pub fn probe() -> usize { std::vec![1u8].len() }' >"$work/src/lib.rs"
+  (cd "$work" && RUSTC_BOOTSTRAP=1 cargo build -q --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort)
+  mkdir -p "$dest"
+  find "$work/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libnabla_std_probe-*' -exec cp {} "$dest/" \;
+  rm -rf "$work"
+  has_wasm_std || die "the wasm32 standard library built but rustc does not find it in $dest"
+}
+
+if ! command -v cargo >/dev/null; then
+  install_debian_wasm_std
+elif [[ "${NABLA_RUST:-}" != debian ]] && { has_wasm_std || { command -v rustup >/dev/null &&
+  timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 && has_wasm_std; }; }; then
+  :
+else
+  log "rustup cannot provide the wasm32 target here: using Debian's Rust"
+  install_debian_wasm_std
+fi
+use_wasm_toolchain || die "no Rust toolchain with a wasm32 standard library"
+
+# --- wasm-bindgen-cli and wasm-pack, built from crates.io ----------------------------
+# Host tools: built by the default toolchain, whichever one builds the wasm.
+cargo_install() { # crate version binary
+  local have
+  have="$(env -u RUSTUP_TOOLCHAIN "$3" --version 2>/dev/null | awk '{print $2}')" || true
+  [[ "$have" == "$2" ]] && return 0
+  log "building $1 $2 from crates.io (once; a few minutes)"
+  # --locked reproduces the tool's own lockfile; if the registry lacks one of its
+  # pinned versions (yanked), resolve afresh at the same tool version.
+  env -u RUSTUP_TOOLCHAIN cargo install -q "$1" --version "=$2" --locked ||
+    env -u RUSTUP_TOOLCHAIN cargo install -q "$1" --version "=$2"
+}
+[[ -n "$WASM_BINDGEN_VERSION" ]] || die "no wasm-bindgen entry in Cargo.lock"
+cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
+cargo_install wasm-pack "$WASM_PACK_VERSION" wasm-pack
+
+# --- JavaScript packages (rollup, TypeScript, vitest, binaryen's wasm-opt) -------------
+log "pnpm install"
+pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+log "set-up complete ($WASM_TOOLCHAIN Rust for wasm32, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-pack $WASM_PACK_VERSION, pnpm $PNPM_VERSION)"
