@@ -16,6 +16,7 @@ apt_install() {
 }
 
 # --- Node and pnpm ----------------------------------------------------------------
+mkdir -p "$NABLA_TOOLS"
 command -v node >/dev/null || die "Node.js 20 or newer is required (it was not found on PATH)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || die "Node.js 20 or newer is required, found $(node --version)"
@@ -56,7 +57,7 @@ elif [[ "${NABLA_RUST:-}" != debian ]] && { has_wasm_std || { command -v rustup 
   timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 && has_wasm_std; }; }; then
   :
 else
-  log "rustup cannot provide the wasm32 target here: using Debian's Rust"
+  [[ "${NABLA_RUST:-}" == debian ]] || log "rustup cannot provide the wasm32 target here: using Debian's Rust"
   install_debian_wasm_std
 fi
 use_wasm_toolchain || die "no Rust toolchain with a wasm32 standard library"
@@ -70,8 +71,10 @@ cargo_install() { # crate version binary
   log "building $1 $2 from crates.io (once; a few minutes)"
   # --locked reproduces the tool's own lockfile; if the registry lacks one of its
   # pinned versions (yanked), resolve afresh at the same tool version.
-  env -u RUSTUP_TOOLCHAIN cargo install -q "$1" --version "=$2" --locked ||
+  if ! env -u RUSTUP_TOOLCHAIN cargo install -q "$1" --version "=$2" --locked 2>"$NABLA_TOOLS/cargo-install.log"; then
+    log "$1's lockfile pins a crate version the registry does not offer; resolving its dependencies afresh"
     env -u RUSTUP_TOOLCHAIN cargo install -q "$1" --version "=$2"
+  fi
 }
 [[ -n "$WASM_BINDGEN_VERSION" ]] || die "no wasm-bindgen entry in Cargo.lock"
 cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
