@@ -1,7 +1,7 @@
 //! wasm-bindgen bindings over nabla-core. This crate only converts: JavaScript values
 //! in, core types through, core errors out as JavaScript errors. No logic lives here.
 
-use nabla_core::{Error, Shape};
+use nabla_core::{kernels, Error, Shape};
 use wasm_bindgen::prelude::*;
 
 /// The one conversion of a core error: a JS `Error` carrying the stable `code`, the
@@ -61,9 +61,17 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, JsValue> {
     js(nabla_core::ops::matmul(&a.0, &b.0)).map(Tensor)
 }
 
-#[wasm_bindgen(js_name = matmulReference)]
-pub fn matmul_reference(a: &Tensor, b: &Tensor) -> Result<Tensor, JsValue> {
-    js(nabla_core::ops::matmul_reference(&a.0, &b.0)).map(Tensor)
+/// Switches every dispatching kernel to its scalar reference twin (true) or back to SIMD.
+#[wasm_bindgen(js_name = setScalarKernels)]
+pub fn set_scalar_kernels(scalar: bool) {
+    let mode = if scalar { kernels::Mode::Scalar } else { kernels::Mode::Simd };
+    kernels::set_mode(mode);
+}
+
+/// Runs the GEMM micro-kernel `reps` times on L1-resident data; returns the flops done.
+#[wasm_bindgen(js_name = microKernelPeak)]
+pub fn micro_kernel_peak(reps: u32) -> f64 {
+    kernels::micro_kernel_peak(reps as usize) as f64
 }
 
 #[wasm_bindgen]

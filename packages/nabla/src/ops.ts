@@ -16,13 +16,29 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return new Tensor(core(() => wasm.matmul(ha, hb)));
 }
 
-/** The scalar reference kernels the SIMD ones are tested against: slow, for checking. */
-export const reference = {
-  /** `matmul` from the plain triple-loop kernel. */
-  matmul(a: Tensor, b: Tensor): Tensor {
-    ready("reference.matmul");
-    const ha = handle(a, "reference.matmul", "a");
-    const hb = handle(b, "reference.matmul", "b");
-    return new Tensor(core(() => wasm.matmulReference(ha, hb)));
+/**
+ * Runs `fn` with every kernel switched to its scalar reference twin, and returns its
+ * result: `nb.reference(() => nb.matmul(a, b))` is the product from the plain
+ * triple loop. Slow; for checking the SIMD kernels.
+ */
+export function reference<T>(fn: () => T): T {
+  ready("reference");
+  wasm.setScalarKernels(true);
+  try {
+    return fn();
+  } finally {
+    wasm.setScalarKernels(false);
+  }
+}
+
+/** Helpers for benchmarks; not part of the stable API. */
+export const internal = {
+  /**
+   * Runs the GEMM micro-kernel `reps` times on data that stays in L1 cache and returns
+   * the flops done: time it to get the machine's SIMD128 GEMM ceiling.
+   */
+  microKernelPeak(reps: number): number {
+    ready("internal.microKernelPeak");
+    return wasm.microKernelPeak(reps);
   },
 };

@@ -2,7 +2,8 @@
 //! backward passes need) are views, never materialized transposes.
 
 pub use super::matmul_scalar::gemm_scalar;
-pub use super::matmul_simd128::gemm_simd128;
+pub use super::matmul_simd128::{gemm_simd128, micro_kernel_peak};
+use super::{mode, Mode};
 
 /// A read-only matrix view: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy, Debug)]
@@ -70,7 +71,10 @@ pub(crate) fn check_gemm(a: &MatRef, b: &MatRef, c: &[f32]) -> (usize, usize, us
 
 /// `c` (row-major `a.rows × b.cols`) `= a·b`, or `+= a·b` when `accumulate`.
 pub fn gemm(a: MatRef, b: MatRef, c: &mut [f32], accumulate: bool) {
-    gemm_simd128(a, b, c, accumulate)
+    match mode() {
+        Mode::Simd => gemm_simd128(a, b, c, accumulate),
+        Mode::Scalar => gemm_scalar(a, b, c, accumulate),
+    }
 }
 
 #[cfg(test)]
@@ -172,5 +176,10 @@ mod tests {
             true,
         );
         assert_eq!(c, [116.0, 128.0, 278.0, 308.0]);
+    }
+
+    #[test]
+    fn peak_loop_counts_its_flops() {
+        assert_eq!(micro_kernel_peak(3), 3 * 2 * 4 * 8 * 256);
     }
 }

@@ -204,3 +204,18 @@ unsafe fn micro_kernel(
     c30.store(c.add(3 * ldc));
     c31.store(c.add(3 * ldc + 4));
 }
+
+/// Runs the micro-kernel `reps` times on L1-resident panels (depth KC) and returns
+/// the flops done: the machine's GEMM ceiling, without packing or memory traffic.
+pub fn micro_kernel_peak(reps: usize) -> usize {
+    let a = [0.5f32; MR * KC];
+    let b = [0.25f32; NR * KC];
+    let mut c = [0.0f32; MR * NR];
+    for _ in 0..reps {
+        let (a, b) = (std::hint::black_box(&a), std::hint::black_box(&b));
+        // SAFETY: the panels hold KC·MR and KC·NR values; `c` is a full tile of stride NR.
+        unsafe { micro_kernel(KC, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), NR, true) }
+    }
+    std::hint::black_box(&c);
+    reps * 2 * MR * NR * KC
+}

@@ -1,10 +1,53 @@
 //! Raw slice kernels by family. Each has a plain scalar reference (`*_scalar`, always
-//! compiled) and a SIMD version written in [`F32x4`] (`*_simd128`); the unsuffixed
-//! name dispatches. Tests hold the two to each other on odd sizes.
+//! compiled) and a SIMD version written in [`simd::F32x4`] (`*_simd128`); the unsuffixed
+//! name dispatches on [`mode`]. Tests hold the two to each other on odd sizes, natively
+//! (lane-emulated `F32x4`) and in wasm (real SIMD128, through `nb.reference`).
 
+pub mod conv;
+mod conv_scalar;
+mod conv_simd128;
 pub mod matmul;
 mod matmul_scalar;
 mod matmul_simd128;
+pub mod pool;
+mod pool_scalar;
+mod pool_simd128;
 pub mod simd;
+pub mod unary;
+mod unary_scalar;
+mod unary_simd128;
 
-pub use matmul::{gemm, gemm_scalar, gemm_simd128, MatRef};
+use std::cell::Cell;
+
+pub use matmul::{gemm, gemm_scalar, gemm_simd128, micro_kernel_peak, MatRef};
+
+/// Which twin the dispatching kernels run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The SIMD128 kernels (the default).
+    Simd,
+    /// The scalar reference kernels: slow, for checking the SIMD ones.
+    Scalar,
+}
+
+thread_local! {
+    // Per thread so parallel native tests cannot switch each other's kernels.
+    static MODE: Cell<Mode> = const { Cell::new(Mode::Simd) };
+}
+
+pub fn mode() -> Mode {
+    MODE.with(Cell::get)
+}
+
+pub fn set_mode(mode: Mode) {
+    MODE.with(|m| m.set(mode));
+}
+
+/// Runs `f` with the kernels in `mode`, restoring the previous mode afterwards.
+pub fn with_mode<R>(mode: Mode, f: impl FnOnce() -> R) -> R {
+    let before = self::mode();
+    set_mode(mode);
+    let r = f();
+    set_mode(before);
+    r
+}

@@ -1,7 +1,7 @@
 //! `matmul(a, b)`: the product of an `m×k` and a `k×n` matrix.
 
 use crate::error::{Error, Result};
-use crate::kernels::{gemm, gemm_scalar, MatRef};
+use crate::kernels::{gemm, MatRef};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -57,18 +57,6 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
-/// The same product from the scalar reference kernel: slow, for checking `matmul`.
-pub fn matmul_reference(a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let (m, k, n) = check("matmulReference", a, b)?;
-    let mut out = Tensor::zeros(Shape::new(vec![m, n]));
-    gemm_scalar(
-        MatRef::row_major(a.data(), m, k),
-        MatRef::row_major(b.data(), k, n),
-        out.data_mut(),
-        false,
-    );
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests {

@@ -2,4 +2,4 @@
 
 mod matmul;
 
-pub use matmul::{matmul, matmul_reference};
+pub use matmul::matmul;
