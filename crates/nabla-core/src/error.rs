@@ -11,6 +11,14 @@ pub enum Code {
     ShapeMismatch,
     /// An argument's value is outside what the op accepts (`ValueError`).
     InvalidArgument,
+    /// A tensor of the wrong element type, e.g. int32 labels where floats are needed (`ValueError`).
+    DTypeMismatch,
+    /// A tensor handle that was disposed (`StateError`).
+    Disposed,
+    /// A call that is not allowed in the current state, e.g. a nested `grad` (`StateError`).
+    InvalidState,
+    /// Backward through an op that has no derivative (`GradientError`).
+    NoGradient,
 }
 
 impl Code {
@@ -18,6 +26,10 @@ impl Code {
         match self {
             Code::ShapeMismatch => "SHAPE_MISMATCH",
             Code::InvalidArgument => "INVALID_ARGUMENT",
+            Code::DTypeMismatch => "DTYPE_MISMATCH",
+            Code::Disposed => "DISPOSED",
+            Code::InvalidState => "INVALID_STATE",
+            Code::NoGradient => "NO_GRADIENT",
         }
     }
 
@@ -25,7 +37,9 @@ impl Code {
     pub fn class(self) -> &'static str {
         match self {
             Code::ShapeMismatch => "ShapeError",
-            Code::InvalidArgument => "ValueError",
+            Code::InvalidArgument | Code::DTypeMismatch => "ValueError",
+            Code::Disposed | Code::InvalidState => "StateError",
+            Code::NoGradient => "GradientError",
         }
     }
 }
@@ -72,6 +86,56 @@ impl Error {
         }
     }
 
+    pub fn dtype(
+        op: &'static str,
+        arg: impl Into<String>,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error {
+            code: Code::DTypeMismatch,
+            op,
+            arg: arg.into(),
+            expected: expected.into(),
+            received: received.into(),
+        }
+    }
+
+    pub fn disposed(op: &'static str, arg: impl Into<String>) -> Self {
+        Error {
+            code: Code::Disposed,
+            op,
+            arg: arg.into(),
+            expected: "a live tensor".into(),
+            received: "a disposed tensor".into(),
+        }
+    }
+
+    pub fn state(
+        op: &'static str,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error {
+            code: Code::InvalidState,
+            op,
+            arg: String::new(),
+            expected: expected.into(),
+            received: received.into(),
+        }
+    }
+
+    /// Backward reached `op`, which has no derivative.
+    pub fn no_gradient(op: &'static str) -> Self {
+        Error {
+            code: Code::NoGradient,
+            op,
+            arg: String::new(),
+            expected: "a differentiable op".into(),
+            received: format!("`{op}`, which has no gradient"),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         self.code.as_str()
     }
@@ -79,11 +143,19 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: invalid `{}`: expected {}, received {}",
-            self.op, self.arg, self.expected, self.received
-        )
+        let (op, arg, expected, received) = (self.op, &self.arg, &self.expected, &self.received);
+        match self.code {
+            Code::NoGradient => write!(
+                f,
+                "{op}: no gradient is defined for this op; it cannot be differentiated"
+            ),
+            Code::InvalidState => write!(f, "{op}: expected {expected}, received {received}"),
+            Code::Disposed => write!(f, "{op}: invalid `{arg}`: the tensor was disposed"),
+            _ => write!(
+                f,
+                "{op}: invalid `{arg}`: expected {expected}, received {received}"
+            ),
+        }
     }
 }
 

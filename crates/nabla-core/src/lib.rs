@@ -1,15 +1,21 @@
 //! nabla-core: tensors, SIMD128 kernels, and (as they land) autograd, layers,
 //! losses, optimizers and models. Pure Rust, no wasm-bindgen: `cargo test` runs natively.
 
+pub mod autograd;
 pub mod error;
 pub mod kernels;
 pub mod ops;
+pub mod rng;
+pub mod runtime;
 pub mod shape;
 pub mod tensor;
 
+pub use autograd::Op;
 pub use error::{Code, Error, Result};
+pub use rng::Rng;
+pub use runtime::{Memory, Runtime};
 pub use shape::Shape;
-pub use tensor::Tensor;
+pub use tensor::{DType, Tensor};
 
 /// The crate version, reported by `nb.info()` and checked against the JS package's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

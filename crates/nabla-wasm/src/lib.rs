@@ -1,8 +1,16 @@
 //! wasm-bindgen bindings over nabla-core. This crate only converts: JavaScript values
-//! in, core types through, core errors out as JavaScript errors. No logic lives here.
+//! in, core calls through the one `Runtime`, core errors out as JavaScript errors.
+//! Tensors cross as numeric ids; their values stay in wasm memory.
 
-use nabla_core::{kernels, Error, Shape};
+use nabla_core::kernels::binary::Binary;
+use nabla_core::ops::{self, int_list};
+use nabla_core::{kernels, Error, Op, Rng, Runtime, Shape, Tensor};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static RT: RefCell<Runtime> = RefCell::new(Runtime::new());
+}
 
 /// The one conversion of a core error: a JS `Error` carrying the stable `code`, the
 /// `NablaError` subclass to throw (`kind`), and the fields the message is made of.
@@ -22,56 +30,270 @@ fn to_js(e: Error) -> JsValue {
     err.into()
 }
 
-fn js<T>(r: nabla_core::Result<T>) -> Result<T, JsValue> {
-    r.map_err(to_js)
+/// Runs `f` on the runtime, converting its error.
+fn rt<T>(f: impl FnOnce(&mut Runtime) -> nabla_core::Result<T>) -> Result<T, JsValue> {
+    RT.with(|r| f(&mut r.borrow_mut())).map_err(to_js)
 }
 
-/// A tensor living in wasm memory; JavaScript holds a handle to it.
+fn run(op: impl Op + 'static, ids: &[u32], args: &[&str]) -> Result<u32, JsValue> {
+    rt(|r| r.run(Box::new(op), ids, args))
+}
+
+fn axes(op: &'static str, axes: Option<Vec<f64>>) -> Result<Option<Vec<i64>>, JsValue> {
+    axes.map(|a| int_list(op, "axis", &a))
+        .transpose()
+        .map_err(to_js)
+}
+
+fn unknown(op: &'static str, name: &str) -> JsValue {
+    to_js(Error::invalid(
+        op,
+        "name",
+        "a known op",
+        format!("\"{name}\""),
+    ))
+}
+
+// --- tensors ------------------------------------------------------------------------
+
+#[wasm_bindgen(js_name = tensorF32)]
+pub fn tensor_f32(data: Vec<f32>, shape: Vec<f64>) -> Result<u32, JsValue> {
+    rt(|r| {
+        Ok(r.insert(Tensor::from_vec(
+            "tensor",
+            data,
+            Shape::from_f64("tensor", "shape", &shape)?,
+        )?))
+    })
+}
+
+#[wasm_bindgen(js_name = tensorI32)]
+pub fn tensor_i32(data: Vec<i32>, shape: Vec<f64>) -> Result<u32, JsValue> {
+    rt(|r| {
+        Ok(r.insert(Tensor::from_i32(
+            "tensor",
+            data,
+            Shape::from_f64("tensor", "shape", &shape)?,
+        )?))
+    })
+}
+
+/// `fill` ("zeros", "ones", "full"), "randn" or "randUniform" of `shape`; `a`, `b` are
+/// the value, (mean, stddev) or (min, max).
 #[wasm_bindgen]
-pub struct Tensor(nabla_core::Tensor);
+pub fn generate(kind: &str, shape: Vec<f64>, a: f64, b: f64, seed: f64) -> Result<u32, JsValue> {
+    let op: &'static str = match kind {
+        "full" => "full",
+        "randn" => "randn",
+        "randUniform" => "randUniform",
+        _ => return Err(unknown("generate", kind)),
+    };
+    rt(|r| {
+        let shape = Shape::from_f64(op, "shape", &shape)?;
+        let t = match op {
+            "full" => Tensor::full(shape, a as f32),
+            _ => {
+                let mut rng = Rng::new(Rng::seed_from_f64(op, seed)?);
+                if op == "randn" {
+                    nabla_core::ops::randn(shape, &mut rng, a, b)?
+                } else {
+                    nabla_core::ops::rand_uniform(shape, &mut rng, a, b)?
+                }
+            }
+        };
+        Ok(r.insert(t))
+    })
+}
 
+#[wasm_bindgen(js_name = tensorShape)]
+pub fn tensor_shape(id: u32) -> Result<Vec<u32>, JsValue> {
+    // Shapes were validated to fit u32 when created.
+    rt(|r| {
+        Ok(r.get("shape", "tensor", id)?
+            .dims()
+            .iter()
+            .map(|&d| d as u32)
+            .collect())
+    })
+}
+
+#[wasm_bindgen(js_name = tensorDtype)]
+pub fn tensor_dtype(id: u32) -> Result<String, JsValue> {
+    rt(|r| Ok(r.get("dtype", "tensor", id)?.dtype().name().to_string()))
+}
+
+/// A copy of the values as `Float32Array` (int32 values converted).
+#[wasm_bindgen(js_name = tensorData)]
+pub fn tensor_data(id: u32) -> Result<Vec<f32>, JsValue> {
+    rt(|r| Ok(r.get("data", "tensor", id)?.to_f32_vec()))
+}
+
+#[wasm_bindgen(js_name = tensorDataI32)]
+pub fn tensor_data_i32(id: u32) -> Result<Vec<i32>, JsValue> {
+    rt(|r| {
+        Ok(r.get("data", "tensor", id)?
+            .i32s("data", "tensor")?
+            .to_vec())
+    })
+}
+
+#[wasm_bindgen(js_name = tensorFree)]
+pub fn tensor_free(id: u32) {
+    RT.with(|r| r.borrow_mut().free(id));
+}
+
+/// `[live tensors, bytes of their values]`. (Not `memory`: that is the wasm memory's export.)
+#[wasm_bindgen(js_name = memoryStats)]
+pub fn memory_stats() -> Vec<f64> {
+    RT.with(|r| {
+        let m = r.borrow().memory();
+        vec![m.tensors as f64, m.bytes as f64]
+    })
+}
+
+// --- ops ----------------------------------------------------------------------------
+
+/// add, sub, mul, div, pow, maximum, minimum.
 #[wasm_bindgen]
-impl Tensor {
-    /// Copies `data` into wasm memory; `shape` comes as JS numbers and is validated by the core.
-    #[wasm_bindgen(constructor)]
-    pub fn new(data: Vec<f32>, shape: Vec<f64>) -> Result<Tensor, JsValue> {
-        let shape = js(Shape::from_f64("tensor", "shape", &shape))?;
-        js(nabla_core::Tensor::from_vec("tensor", data, shape)).map(Tensor)
-    }
+pub fn binary(name: &str, a: u32, b: u32) -> Result<u32, JsValue> {
+    let op = Binary::from_name(name).ok_or_else(|| unknown("binary", name))?;
+    run(ops::BinaryOp(op), &[a, b], &["a", "b"])
+}
 
-    #[wasm_bindgen(getter)]
-    pub fn shape(&self) -> Vec<u32> {
-        // Shapes were validated to fit u32 when created.
-        self.0.dims().iter().map(|&d| d as u32).collect()
+/// neg, abs, square, sqrt, relu and the transcendental functions.
+#[wasm_bindgen]
+pub fn unary(name: &str, x: u32) -> Result<u32, JsValue> {
+    if let Some(f) = ops::MapFn::from_name(name) {
+        return run(ops::MapOp(f), &[x], &["x"]);
     }
-
-    #[wasm_bindgen(getter)]
-    pub fn size(&self) -> usize {
-        self.0.numel()
-    }
-
-    /// A copy of the values, as a `Float32Array`.
-    pub fn data(&self) -> Vec<f32> {
-        self.0.data().to_vec()
-    }
+    let op = ops::UnaryOp::from_name(name).ok_or_else(|| unknown("unary", name))?;
+    run(op, &[x], &["x"])
 }
 
 #[wasm_bindgen]
-pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, JsValue> {
-    js(nabla_core::ops::matmul(&a.0, &b.0)).map(Tensor)
+pub fn clip(x: u32, min: f64, max: f64) -> Result<u32, JsValue> {
+    let op = ops::Clip::new(min, max).map_err(to_js)?;
+    run(op, &[x], &["x"])
 }
+
+#[wasm_bindgen(js_name = whereOp)]
+pub fn where_(cond: u32, a: u32, b: u32) -> Result<u32, JsValue> {
+    run(ops::Where, &[cond, a, b], &["condition", "a", "b"])
+}
+
+/// sum, mean, max over `axes` (all when undefined).
+#[wasm_bindgen]
+pub fn reduce(name: &str, x: u32, axis: Option<Vec<f64>>, keep_dims: bool) -> Result<u32, JsValue> {
+    let kind = ops::ReduceKind::from_name(name).ok_or_else(|| unknown("reduce", name))?;
+    let axes = axes(kind.name(), axis)?;
+    run(
+        ops::Reduction {
+            kind,
+            axes,
+            keep_dims,
+        },
+        &[x],
+        &["x"],
+    )
+}
+
+#[wasm_bindgen(js_name = logSumExp)]
+pub fn log_sum_exp(x: u32, axis: Option<Vec<f64>>, keep_dims: bool) -> Result<u32, JsValue> {
+    let axes = axes("logSumExp", axis)?;
+    run(ops::LogSumExp { axes, keep_dims }, &[x], &["x"])
+}
+
+fn one_axis(op: &'static str, axis: f64) -> Result<i64, JsValue> {
+    Ok(int_list(op, "axis", &[axis]).map_err(to_js)?[0])
+}
+
+#[wasm_bindgen]
+pub fn argmax(x: u32, axis: f64) -> Result<u32, JsValue> {
+    run(
+        ops::Argmax {
+            axis: one_axis("argmax", axis)?,
+        },
+        &[x],
+        &["x"],
+    )
+}
+
+#[wasm_bindgen]
+pub fn softmax(x: u32, axis: f64) -> Result<u32, JsValue> {
+    run(
+        ops::Softmax {
+            axis: one_axis("softmax", axis)?,
+        },
+        &[x],
+        &["x"],
+    )
+}
+
+#[wasm_bindgen(js_name = logSoftmax)]
+pub fn log_softmax(x: u32, axis: f64) -> Result<u32, JsValue> {
+    run(
+        ops::LogSoftmax {
+            axis: one_axis("logSoftmax", axis)?,
+        },
+        &[x],
+        &["x"],
+    )
+}
+
+#[wasm_bindgen]
+pub fn matmul(a: u32, b: u32) -> Result<u32, JsValue> {
+    run(ops::MatMul, &[a, b], &["a", "b"])
+}
+
+#[wasm_bindgen]
+pub fn transpose(x: u32, perm: Option<Vec<f64>>) -> Result<u32, JsValue> {
+    let perm = perm
+        .map(|p| int_list("transpose", "perm", &p))
+        .transpose()
+        .map_err(to_js)?;
+    run(ops::Transpose::new(perm), &[x], &["x"])
+}
+
+#[wasm_bindgen]
+pub fn reshape(x: u32, shape: Vec<f64>) -> Result<u32, JsValue> {
+    let shape = int_list("reshape", "shape", &shape).map_err(to_js)?;
+    run(ops::Reshape::new(shape), &[x], &["x"])
+}
+
+// --- autograd -----------------------------------------------------------------------
+
+#[wasm_bindgen(js_name = beginGrad)]
+pub fn begin_grad(xs: Vec<u32>) -> Result<(), JsValue> {
+    rt(|r| r.begin_grad(&xs))
+}
+
+#[wasm_bindgen(js_name = endGrad)]
+pub fn end_grad(y: u32, dy: Option<u32>, xs: Vec<u32>) -> Result<Vec<u32>, JsValue> {
+    rt(|r| r.end_grad(y, dy, &xs))
+}
+
+#[wasm_bindgen(js_name = abortGrad)]
+pub fn abort_grad() {
+    RT.with(|r| r.borrow_mut().abort_grad());
+}
+
+// --- kernels and build facts ----------------------------------------------------------
 
 /// Switches every dispatching kernel to its scalar reference twin (true) or back to SIMD.
 #[wasm_bindgen(js_name = setScalarKernels)]
 pub fn set_scalar_kernels(scalar: bool) {
-    let mode = if scalar { kernels::Mode::Scalar } else { kernels::Mode::Simd };
+    let mode = if scalar {
+        kernels::Mode::Scalar
+    } else {
+        kernels::Mode::Simd
+    };
     kernels::set_mode(mode);
 }
 
 /// Runs the GEMM micro-kernel `reps` times on L1-resident data; returns the flops done.
 #[wasm_bindgen(js_name = microKernelPeak)]
 pub fn micro_kernel_peak(reps: u32) -> f64 {
-    kernels::micro_kernel_peak(reps as usize) as f64
+    kernels::micro_kernel_peak(reps as usize)
 }
 
 #[wasm_bindgen]

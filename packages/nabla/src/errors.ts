@@ -5,8 +5,11 @@
 export type ErrorCode =
   | "SHAPE_MISMATCH"
   | "INVALID_ARGUMENT"
+  | "DTYPE_MISMATCH"
   | "NOT_INITIALIZED"
   | "DISPOSED"
+  | "INVALID_STATE"
+  | "NO_GRADIENT"
   | "INVALID_WASM"
   | "INTERNAL";
 
@@ -71,6 +74,13 @@ export class FormatError extends NablaError {
   }
 }
 
+/** Differentiation through an op that has no derivative (`NO_GRADIENT`). */
+export class GradientError extends NablaError {
+  override get name(): string {
+    return "GradientError";
+  }
+}
+
 /** A bug in nabla itself (a trap in the wasm core). Please report it. */
 export class InternalError extends NablaError {
   override get name(): string {
@@ -78,7 +88,7 @@ export class InternalError extends NablaError {
   }
 }
 
-const classes = { ShapeError, ValueError, StateError, FormatError } as const;
+const classes = { ShapeError, ValueError, StateError, FormatError, GradientError } as const;
 
 /** "op: invalid `arg`: expected ..., received ..." — the wording of every argument error. */
 export function argError<C extends typeof NablaError>(

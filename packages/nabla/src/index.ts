@@ -3,8 +3,16 @@
 export { init, info } from "./init.js";
 export type { Info, InitOptions, WasmSource } from "./init.js";
 export { VERSION as version } from "./version.js";
-export { Tensor, tensor } from "./tensor.js";
-export type { NestedArray, TensorData } from "./tensor.js";
-export { matmul, reference, internal } from "./ops.js";
-export { NablaError, ShapeError, ValueError, StateError, FormatError, InternalError } from "./errors.js";
+export { Tensor, tensor, zeros, ones, full, randn, randUniform, memory, tidy, keep, dispose } from "./tensor.js";
+export type { DType, MemoryInfo, NestedArray, RandomOptions, TensorData, TidyResult } from "./tensor.js";
+export {
+  add, sub, mul, div, pow, maximum, minimum,
+  neg, abs, square, sqrt, relu, exp, expm1, log, log1p, tanh, sigmoid, logSigmoid, softplus, erf, gelu, geluTanh, silu,
+  clip, where, sum, mean, max, logSumExp, argmax, softmax, logSoftmax, matmul, transpose, reshape,
+  reference, internal,
+} from "./ops.js";
+export type { ReduceOptions, TensorLike } from "./ops.js";
+export { grad, valueAndGrad, vjp } from "./grad.js";
+export type { ValueAndGrad } from "./grad.js";
+export { NablaError, ShapeError, ValueError, StateError, FormatError, GradientError, InternalError } from "./errors.js";
 export type { ErrorCode, ErrorFields } from "./errors.js";

@@ -78,6 +78,11 @@ export function ready(op: string): void {
   }
 }
 
+/** Current size of the wasm linear memory in bytes. */
+export function wasmMemoryBytes(): number {
+  return output ? output.memory.buffer.byteLength : 0;
+}
+
 export function info(): Info {
   ready("info");
   return {

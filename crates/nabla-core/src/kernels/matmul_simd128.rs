@@ -33,9 +33,17 @@ pub fn gemm_simd128(a: MatRef, b: MatRef, c: &mut [f32], accumulate: bool) {
         }
         return;
     }
+    // A row-major A is read in place: four rows streamed side by side are as cache-
+    // friendly as a packed panel, and skipping the copy matters when n is small (the
+    // copy then costs as much as the arithmetic, e.g. im2col convolutions).
+    let direct_a = a.col_stride == 1;
     PANELS.with(|panels| {
         let (pa, pb) = &mut *panels.borrow_mut();
-        let need_a = MC.min(m).next_multiple_of(MR) * KC.min(k);
+        let need_a = if direct_a {
+            0
+        } else {
+            MC.min(m).next_multiple_of(MR) * KC.min(k)
+        };
         let need_b = NC.min(n).next_multiple_of(NR) * KC.min(k);
         if pa.len() < need_a {
             pa.resize(need_a, 0.0);
@@ -53,29 +61,48 @@ pub fn gemm_simd128(a: MatRef, b: MatRef, c: &mut [f32], accumulate: bool) {
                 pack_b(&b, pc, kc, jc, nc, pb);
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
-                    pack_a(&a, ic, mc, pc, kc, pa);
+                    if !direct_a {
+                        pack_a(&a, ic, mc, pc, kc, pa);
+                    }
                     for jr in (0..nc).step_by(NR) {
                         let nr = NR.min(nc - jr);
                         let bp = &pb[jr * kc..(jr + NR) * kc];
                         for ir in (0..mc).step_by(MR) {
                             let mr = MR.min(mc - ir);
-                            let ap = &pa[ir * kc..(ir + MR) * kc];
-                            tile(
-                                kc,
-                                ap,
-                                bp,
-                                &mut c[(ic + ir) * n + jc + jr..],
-                                n,
-                                mr,
-                                nr,
-                                load_c,
-                            );
+                            let rows = if direct_a {
+                                // Rows past the edge repeat the last real row: read, never stored.
+                                let row = |r: usize| {
+                                    let i = ic + ir + r.min(mr - 1);
+                                    a.data[i * a.row_stride + pc..][..kc].as_ptr()
+                                };
+                                ARows {
+                                    rows: [row(0), row(1), row(2), row(3)],
+                                    step: 1,
+                                }
+                            } else {
+                                let ap = pa[ir * kc..(ir + MR) * kc].as_ptr();
+                                // SAFETY: the packed strip holds kc·MR values, interleaved by row.
+                                ARows {
+                                    rows: unsafe { [ap, ap.add(1), ap.add(2), ap.add(3)] },
+                                    step: MR,
+                                }
+                            };
+                            let c_tile = &mut c[(ic + ir) * n + jc + jr..];
+                            tile(kc, rows, bp, c_tile, n, mr, nr, load_c);
                         }
                     }
                 }
             }
         }
     });
+}
+
+/// Where the micro-kernel reads A: row r's value at depth p is `*rows[r].add(p * step)`.
+/// Each pointer is valid for `(kc - 1) * step + 1` reads.
+#[derive(Clone, Copy)]
+struct ARows {
+    rows: [*const f32; MR],
+    step: usize,
 }
 
 /// Packs rows `ic..ic+mc`, depth `pc..pc+kc` of A as MR-row strips, each `kc × MR`.
@@ -121,7 +148,7 @@ fn pack_b(b: &MatRef, pc: usize, kc: usize, jc: usize, nc: usize, pb: &mut [f32]
 #[inline(always)]
 fn tile(
     kc: usize,
-    ap: &[f32],
+    a: ARows,
     bp: &[f32],
     c: &mut [f32],
     ldc: usize,
@@ -129,11 +156,12 @@ fn tile(
     nr: usize,
     load_c: bool,
 ) {
-    debug_assert!(ap.len() >= kc * MR && bp.len() >= kc * NR);
+    debug_assert!(bp.len() >= kc * NR);
     if mr == MR && nr == NR {
         assert!(c.len() >= (MR - 1) * ldc + NR);
-        // SAFETY: the panels hold kc·MR and kc·NR values, and C holds the whole tile.
-        unsafe { micro_kernel(kc, ap.as_ptr(), bp.as_ptr(), c.as_mut_ptr(), ldc, load_c) }
+        // SAFETY: `a` is valid for kc steps (ARows), the B panel holds kc·NR values,
+        // and C holds the whole tile.
+        unsafe { micro_kernel(kc, a, bp.as_ptr(), c.as_mut_ptr(), ldc, load_c) }
     } else {
         let mut t = [0.0f32; MR * NR];
         if load_c {
@@ -142,26 +170,20 @@ fn tile(
             }
         }
         // SAFETY: as above, with `t` as a full MR×NR tile of stride NR.
-        unsafe { micro_kernel(kc, ap.as_ptr(), bp.as_ptr(), t.as_mut_ptr(), NR, true) }
+        unsafe { micro_kernel(kc, a, bp.as_ptr(), t.as_mut_ptr(), NR, true) }
         for r in 0..mr {
             c[r * ldc..r * ldc + nr].copy_from_slice(&t[r * NR..r * NR + nr]);
         }
     }
 }
 
-/// `C[4×8] (+)= Apanel[kc×4]ᵀ · Bpanel[kc×8]`, all in registers.
+/// `C[4×8] (+)= A[4×kc] · Bpanel[kc×8]`, all in registers.
 ///
 /// # Safety
-/// `a` and `b` must be valid for `kc·MR` and `kc·NR` reads; `c` for a 4×8 tile of stride `ldc`.
+/// `a` must be valid for kc steps (see `ARows`), `b` for `kc·NR` reads, `c` for a 4×8
+/// tile of stride `ldc`.
 #[inline(always)]
-unsafe fn micro_kernel(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    load_c: bool,
-) {
+unsafe fn micro_kernel(kc: usize, a: ARows, b: *const f32, c: *mut f32, ldc: usize, load_c: bool) {
     let z = F32x4::splat(0.0);
     let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21, mut c30, mut c31) = if load_c {
         (
@@ -181,17 +203,17 @@ unsafe fn micro_kernel(
         let bp = b.add(p * NR);
         let b0 = F32x4::load(bp);
         let b1 = F32x4::load(bp.add(4));
-        let ap = a.add(p * MR);
-        let a0 = F32x4::splat(*ap);
+        let q = p * a.step;
+        let a0 = F32x4::splat(*a.rows[0].add(q));
         c00 = c00.mul_add(a0, b0);
         c01 = c01.mul_add(a0, b1);
-        let a1 = F32x4::splat(*ap.add(1));
+        let a1 = F32x4::splat(*a.rows[1].add(q));
         c10 = c10.mul_add(a1, b0);
         c11 = c11.mul_add(a1, b1);
-        let a2 = F32x4::splat(*ap.add(2));
+        let a2 = F32x4::splat(*a.rows[2].add(q));
         c20 = c20.mul_add(a2, b0);
         c21 = c21.mul_add(a2, b1);
-        let a3 = F32x4::splat(*ap.add(3));
+        let a3 = F32x4::splat(*a.rows[3].add(q));
         c30 = c30.mul_add(a3, b0);
         c31 = c31.mul_add(a3, b1);
     }
@@ -206,16 +228,24 @@ unsafe fn micro_kernel(
 }
 
 /// Runs the micro-kernel `reps` times on L1-resident panels (depth KC) and returns
-/// the flops done: the machine's GEMM ceiling, without packing or memory traffic.
-pub fn micro_kernel_peak(reps: usize) -> usize {
+/// the flops done (as f64: the count passes 2³² within a second, and usize is 32 bits on
+/// wasm32): the machine's GEMM ceiling, without packing or memory traffic.
+pub fn micro_kernel_peak(reps: usize) -> f64 {
     let a = [0.5f32; MR * KC];
     let b = [0.25f32; NR * KC];
     let mut c = [0.0f32; MR * NR];
     for _ in 0..reps {
         let (a, b) = (std::hint::black_box(&a), std::hint::black_box(&b));
-        // SAFETY: the panels hold KC·MR and KC·NR values; `c` is a full tile of stride NR.
-        unsafe { micro_kernel(KC, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), NR, true) }
+        let ap = a.as_ptr();
+        // SAFETY: the packed panels hold KC·MR and KC·NR values; `c` is a full tile of stride NR.
+        unsafe {
+            let rows = ARows {
+                rows: [ap, ap.add(1), ap.add(2), ap.add(3)],
+                step: MR,
+            };
+            micro_kernel(KC, rows, b.as_ptr(), c.as_mut_ptr(), NR, true)
+        }
     }
     std::hint::black_box(&c);
-    reps * 2 * MR * NR * KC
+    reps as f64 * (2 * MR * NR * KC) as f64
 }

@@ -3,15 +3,22 @@
 //! name dispatches on [`mode`]. Tests hold the two to each other on odd sizes, natively
 //! (lane-emulated `F32x4`) and in wasm (real SIMD128, through `nb.reference`).
 
+pub mod binary;
+mod binary_scalar;
+mod binary_simd128;
 pub mod conv;
 mod conv_scalar;
 mod conv_simd128;
+pub mod map;
 pub mod matmul;
 mod matmul_scalar;
 mod matmul_simd128;
 pub mod pool;
 mod pool_scalar;
 mod pool_simd128;
+pub mod reduce;
+mod reduce_scalar;
+mod reduce_simd128;
 pub mod simd;
 pub mod unary;
 mod unary_scalar;

@@ -409,7 +409,10 @@ mod imp {
         #[inline(always)]
         pub fn select(self, a: F32x4, b: F32x4) -> F32x4 {
             let (a, b) = (a.to_bits().0, b.to_bits().0);
-            I32x4(std::array::from_fn(|i| (a[i] & self.0[i]) | (b[i] & !self.0[i]))).to_bits_f32()
+            I32x4(std::array::from_fn(|i| {
+                (a[i] & self.0[i]) | (b[i] & !self.0[i])
+            }))
+            .to_bits_f32()
         }
         /// Whether any lane of a comparison mask is set.
         #[inline(always)]
@@ -457,8 +460,16 @@ mod tests {
         assert_eq!(&mx[..2], &[2.0, -2.0]);
         assert!(mx[2].is_nan()); // pmax keeps NaN from the first operand
         assert_eq!(mx[3], 0.5); // and ignores NaN in the second
-        assert_eq!(F32x4::from_array([2.5, -2.5, 3.5, -0.4]).round().to_array(), [2.0, -2.0, 4.0, -0.0]);
-        assert_eq!(F32x4::from_array([1e10, -1e10, f32::NAN, -2.7]).to_i32().to_array(), [i32::MAX, i32::MIN, 0, -2]);
+        assert_eq!(
+            F32x4::from_array([2.5, -2.5, 3.5, -0.4]).round().to_array(),
+            [2.0, -2.0, 4.0, -0.0]
+        );
+        assert_eq!(
+            F32x4::from_array([1e10, -1e10, f32::NAN, -2.7])
+                .to_i32()
+                .to_array(),
+            [i32::MAX, i32::MIN, 0, -2]
+        );
         let m = a.lt(b);
         assert_eq!(m.to_array(), [-1, 0, 0, 0]);
         assert_eq!(m.select(a, b).to_array()[..2], [1.0, -3.0]);

@@ -1,5 +1,7 @@
 //! `matmul(a, b)`: the product of an `m×k` and a `k×n` matrix.
+//! Derivatives: dA = G·Bᵀ, dB = Aᵀ·G, as GEMMs on transposed views (no copies).
 
+use crate::autograd::Op;
 use crate::error::{Error, Result};
 use crate::kernels::{gemm, MatRef};
 use crate::shape::Shape;
@@ -8,6 +10,7 @@ use crate::tensor::Tensor;
 /// Checks that both operands are matrices with matching inner dimensions; returns `(m, k, n)`.
 fn check(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(usize, usize, usize)> {
     for (name, t) in [("a", a), ("b", b)] {
+        t.f32s(op, name)?;
         if t.shape().rank() != 2 {
             return Err(Error::shape(
                 op,
@@ -57,6 +60,38 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
+pub struct MatMul;
+
+impl Op for MatMul {
+    fn name(&self) -> &'static str {
+        "matmul"
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
+        matmul(x[0], x[1])
+    }
+
+    fn backward(&self, x: &[&Tensor], _y: &Tensor, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
+        let (a, b) = (x[0], x[1]);
+        let (m, k, n) = (a.dims()[0], a.dims()[1], b.dims()[1]);
+        let gv = MatRef::row_major(g.data(), m, n);
+        let mut ga = Tensor::zeros(a.shape().clone());
+        gemm(
+            gv,
+            MatRef::row_major(b.data(), k, n).t(),
+            ga.data_mut(),
+            false,
+        );
+        let mut gb = Tensor::zeros(b.shape().clone());
+        gemm(
+            MatRef::row_major(a.data(), m, k).t(),
+            gv,
+            gb.data_mut(),
+            false,
+        );
+        Ok(vec![Some(ga), Some(gb)])
+    }
+}
 
 #[cfg(test)]
 mod tests {

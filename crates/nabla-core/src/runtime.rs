@@ -1,0 +1,134 @@
+//! The tensors JavaScript holds, by numeric id, and the open gradient tape. One
+//! `Runtime` lives in the wasm instance; ops run through it so the tape sees them.
+
+use crate::autograd::{Op, Tape};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Default)]
+pub struct Runtime {
+    tensors: HashMap<u32, Rc<Tensor>>,
+    next_id: u32,
+    bytes: usize,
+    tape: Option<Tape>,
+}
+
+/// Live tensors and the bytes of their values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    pub tensors: usize,
+    pub bytes: usize,
+}
+
+impl Runtime {
+    pub fn new() -> Self {
+        Runtime::default()
+    }
+
+    /// Takes ownership of `t` and returns its id (never 0).
+    pub fn insert(&mut self, t: Tensor) -> u32 {
+        self.insert_rc(Rc::new(t))
+    }
+
+    fn insert_rc(&mut self, t: Rc<Tensor>) -> u32 {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            if self.next_id != 0 && !self.tensors.contains_key(&self.next_id) {
+                break;
+            }
+        }
+        self.bytes += t.bytes();
+        self.tensors.insert(self.next_id, t);
+        self.next_id
+    }
+
+    pub fn get(&self, op: &'static str, arg: &str, id: u32) -> Result<&Rc<Tensor>> {
+        self.tensors
+            .get(&id)
+            .ok_or_else(|| Error::disposed(op, arg))
+    }
+
+    /// Frees a tensor; freeing twice is a no-op (JavaScript may race dispose and GC).
+    pub fn free(&mut self, id: u32) {
+        if let Some(t) = self.tensors.remove(&id) {
+            self.bytes -= t.bytes();
+        }
+    }
+
+    pub fn memory(&self) -> Memory {
+        Memory {
+            tensors: self.tensors.len(),
+            bytes: self.bytes,
+        }
+    }
+
+    /// Applies `op` to the tensors `ids` (named `args` in errors), records it on the open
+    /// tape, and returns the output's id. Nothing changes if the op fails.
+    pub fn run(&mut self, op: Box<dyn Op>, ids: &[u32], args: &[&str]) -> Result<u32> {
+        let mut inputs = Vec::with_capacity(ids.len());
+        for (i, &id) in ids.iter().enumerate() {
+            inputs.push(
+                self.get(op.name(), args.get(i).copied().unwrap_or("x"), id)?
+                    .clone(),
+            );
+        }
+        let refs: Vec<&Tensor> = inputs.iter().map(|t| t.as_ref()).collect();
+        let output = Rc::new(op.forward(&refs)?);
+        if let Some(tape) = &mut self.tape {
+            tape.record(op, inputs, output.clone());
+        }
+        Ok(self.insert_rc(output))
+    }
+
+    /// Opens the tape for one `grad` call and watches `ids`.
+    pub fn begin_grad(&mut self, ids: &[u32]) -> Result<()> {
+        if self.tape.is_some() {
+            return Err(Error::state(
+                "grad",
+                "no gradient computation in progress (nested grad is not supported)",
+                "a call from inside the function being differentiated",
+            ));
+        }
+        let mut tape = Tape::new();
+        for (i, &id) in ids.iter().enumerate() {
+            tape.watch(self.get("grad", &format!("args[{i}]"), id)?.clone());
+        }
+        self.tape = Some(tape);
+        Ok(())
+    }
+
+    /// Gradients of `sum(y)` (or of `y · dy` with a seed) for the watched tensors `xs`,
+    /// as new tensor ids. Closes the tape, also on error.
+    pub fn end_grad(&mut self, y: u32, dy: Option<u32>, xs: &[u32]) -> Result<Vec<u32>> {
+        let tape = self
+            .tape
+            .take()
+            .ok_or_else(|| Error::state("grad", "a gradient computation in progress", "none"))?;
+        let yt = self.get("grad", "result", y)?.clone();
+        if yt.dtype() != crate::tensor::DType::F32 {
+            return Err(Error::dtype(
+                "grad",
+                "result",
+                "a float32 tensor",
+                "an int32 tensor",
+            ));
+        }
+        let seed = match dy {
+            Some(id) => Some(self.get("grad", "dy", id)?.clone()),
+            None => None,
+        };
+        let mut watched = Vec::with_capacity(xs.len());
+        for (i, &id) in xs.iter().enumerate() {
+            watched.push(self.get("grad", &format!("args[{i}]"), id)?.clone());
+        }
+        let grads = tape.backward(&yt, seed.as_deref(), &watched)?;
+        Ok(grads.into_iter().map(|g| self.insert(g)).collect())
+    }
+
+    /// Drops an open tape without computing gradients (the function threw).
+    pub fn abort_grad(&mut self) {
+        self.tape = None;
+    }
+}
