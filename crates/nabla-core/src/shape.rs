@@ -91,7 +91,7 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-fn fmt_f64_list(xs: &[f64]) -> String {
+pub(crate) fn fmt_f64_list(xs: &[f64]) -> String {
     let parts: Vec<String> = xs.iter().map(|&x| fmt_num(x)).collect();
     format!("[{}]", parts.join(", "))
 }

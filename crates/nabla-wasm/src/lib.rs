@@ -260,6 +260,69 @@ pub fn reshape(x: u32, shape: Vec<f64>) -> Result<u32, JsValue> {
     run(ops::Reshape::new(shape), &[x], &["x"])
 }
 
+/// conv1d / conv2d: `strides`, `dilations` one value or one per spatial axis; `padding`
+/// "valid", "same" or "explicit" with `sizes`.
+#[wasm_bindgen]
+pub fn conv(
+    x: u32,
+    filter: u32,
+    one_d: bool,
+    strides: Vec<f64>,
+    dilations: Vec<f64>,
+    padding: &str,
+    sizes: Vec<f64>,
+) -> Result<u32, JsValue> {
+    let op = if one_d { "conv1d" } else { "conv2d" };
+    let conv = (|| {
+        Ok(ops::Conv {
+            one_d,
+            strides: ops::window_arg(op, "strides", &strides, one_d)?,
+            dilations: ops::window_arg(op, "dilationRate", &dilations, one_d)?,
+            padding: ops::padding_arg(op, padding, &sizes, one_d)?,
+        })
+    })()
+    .map_err(to_js)?;
+    run(conv, &[x, filter], &["input", "filter"])
+}
+
+/// maxPool / avgPool ("max" | "avg"), 1-D or 2-D.
+#[wasm_bindgen]
+pub fn pool(
+    kind: &str,
+    x: u32,
+    one_d: bool,
+    pool_size: Vec<f64>,
+    strides: Vec<f64>,
+    padding: &str,
+    sizes: Vec<f64>,
+) -> Result<u32, JsValue> {
+    let (kind, op) = match (kind, one_d) {
+        ("max", true) => (ops::PoolKind::Max, "maxPool1d"),
+        ("max", false) => (ops::PoolKind::Max, "maxPool2d"),
+        ("avg", true) => (ops::PoolKind::Avg, "avgPool1d"),
+        ("avg", false) => (ops::PoolKind::Avg, "avgPool2d"),
+        _ => return Err(unknown("pool", kind)),
+    };
+    let p = (|| {
+        let window = ops::window_arg(op, "poolSize", &pool_size, one_d)?;
+        let strides = ops::window_arg(op, "strides", &strides, one_d)?;
+        Ok(ops::Pool::new(
+            kind,
+            one_d,
+            window,
+            strides,
+            ops::padding_arg(op, padding, &sizes, one_d)?,
+        ))
+    })()
+    .map_err(to_js)?;
+    run(p, &[x], &["input"])
+}
+
+#[wasm_bindgen(js_name = globalAvgPool)]
+pub fn global_avg_pool(x: u32, one_d: bool) -> Result<u32, JsValue> {
+    run(ops::GlobalAvgPool { one_d }, &[x], &["input"])
+}
+
 // --- autograd -----------------------------------------------------------------------
 
 #[wasm_bindgen(js_name = beginGrad)]

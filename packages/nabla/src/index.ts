@@ -9,9 +9,10 @@ export {
   add, sub, mul, div, pow, maximum, minimum,
   neg, abs, square, sqrt, relu, exp, expm1, log, log1p, tanh, sigmoid, logSigmoid, softplus, erf, gelu, geluTanh, silu,
   clip, where, sum, mean, max, logSumExp, argmax, softmax, logSoftmax, matmul, transpose, reshape,
+  conv1d, conv2d, maxPool1d, maxPool2d, avgPool1d, avgPool2d, globalAvgPool1d, globalAvgPool2d,
   reference, internal,
 } from "./ops.js";
-export type { ReduceOptions, TensorLike } from "./ops.js";
+export type { Conv1dOptions, Conv2dOptions, Padding, Pool1dOptions, Pool2dOptions, ReduceOptions, TensorLike } from "./ops.js";
 export { grad, valueAndGrad, vjp } from "./grad.js";
 export type { ValueAndGrad } from "./grad.js";
 export { NablaError, ShapeError, ValueError, StateError, FormatError, GradientError, InternalError } from "./errors.js";

@@ -146,6 +146,111 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return apply("reshape", ["x"], [x], (id) => wasm.reshape(id, s));
 }
 
+/** Padding of a convolution or pooling window. */
+export type Padding =
+  /** No padding: only windows that fit inside the input. */
+  | "valid"
+  /** TF/Keras "same": output size ceil(input / stride); with stride 2 the extra row/column goes bottom/right. */
+  | "same"
+  /** Explicit zeros: `p` on every side, `[ph, pw]` symmetric (PyTorch `padding=`), or `[top, bottom, left, right]` (1-D: `[left, right]`). */
+  | number
+  | readonly number[];
+
+export interface Conv2dOptions {
+  /** One value or `[height, width]`; default 1. */
+  strides?: number | readonly [number, number];
+  /** Default "valid". */
+  padding?: Padding;
+  /** One value or `[height, width]`; default 1. */
+  dilationRate?: number | readonly [number, number];
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: Padding;
+  dilationRate?: number;
+}
+
+function windows(op: string, arg: string, v: unknown, fallback: number): Float64Array {
+  if (v === undefined) return Float64Array.of(fallback);
+  if (typeof v === "number") return Float64Array.of(v);
+  return Float64Array.from(list(op, arg, v));
+}
+
+function padding(op: string, p: Padding | undefined): [string, Float64Array] {
+  if (p === undefined) return ["valid", new Float64Array()];
+  if (p === "valid" || p === "same") return [p, new Float64Array()];
+  if (typeof p === "number") return ["explicit", Float64Array.of(p)];
+  if (Array.isArray(p)) return ["explicit", Float64Array.from(list(op, "padding", p))];
+  throw argError(ValueError, "INVALID_ARGUMENT", op, "padding", '"valid", "same" or explicit sizes', describe(p));
+}
+
+/**
+ * 2-D convolution, channels last: `x [batch, height, width, inChannels]` with
+ * `filter [kernelHeight, kernelWidth, inChannels, outChannels]` gives
+ * `[batch, outHeight, outWidth, outChannels]`. Cross-correlation, as in every framework.
+ * See: `tf.conv2d` (same layouts); `torch.nn.functional.conv2d` (NCHW/OIHW: transpose at the edge).
+ */
+export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+  const s = windows("conv2d", "strides", options.strides, 1);
+  const d = windows("conv2d", "dilationRate", options.dilationRate, 1);
+  const [p, sizes] = padding("conv2d", options.padding);
+  return apply("conv2d", ["input", "filter"], [x, filter], (a, b) => wasm.conv(a, b, false, s, d, p, sizes));
+}
+
+/** 1-D convolution: `x [batch, length, inChannels]`, `filter [kernelSize, inChannels, outChannels]`. See: `tf.conv1d`. */
+export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): Tensor {
+  const s = windows("conv1d", "stride", options.stride, 1);
+  const d = windows("conv1d", "dilationRate", options.dilationRate, 1);
+  const [p, sizes] = padding("conv1d", options.padding);
+  return apply("conv1d", ["input", "filter"], [x, filter], (a, b) => wasm.conv(a, b, true, s, d, p, sizes));
+}
+
+export interface Pool2dOptions {
+  /** One value or `[height, width]`. */
+  poolSize: number | readonly [number, number];
+  /** Default: `poolSize`. */
+  strides?: number | readonly [number, number];
+  /** Default "valid". */
+  padding?: Padding;
+}
+
+export interface Pool1dOptions {
+  poolSize: number;
+  /** Default: `poolSize`. */
+  stride?: number;
+  padding?: Padding;
+}
+
+function pool(kind: "max" | "avg", oneD: boolean, x: Tensor, options: Pool2dOptions | Pool1dOptions): Tensor {
+  const op = `${kind}Pool${oneD ? 1 : 2}d`;
+  if (typeof options !== "object" || options === null) {
+    throw argError(ValueError, "INVALID_ARGUMENT", op, "options", "an object with `poolSize`", describe(options));
+  }
+  const size = windows(op, "poolSize", options.poolSize, NaN);
+  const strides = windows(op, oneD ? "stride" : "strides", oneD ? (options as Pool1dOptions).stride : (options as Pool2dOptions).strides, NaN);
+  const s = Number.isNaN(strides[0]) ? size : strides;
+  const [p, sizes] = padding(op, options.padding);
+  return apply(op, ["input"], [x], (id) => wasm.pool(kind, id, oneD, size, s, p, sizes));
+}
+
+/** Max over windows of `[batch, height, width, channels]`; the gradient goes to each window's maximum. See: `tf.maxPool`. */
+export const maxPool2d = (x: Tensor, options: Pool2dOptions): Tensor => pool("max", false, x, options);
+/** Mean over windows, counting only in-bounds elements (NOTE: PyTorch's default counts padding). */
+export const avgPool2d = (x: Tensor, options: Pool2dOptions): Tensor => pool("avg", false, x, options);
+export const maxPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool("max", true, x, options);
+export const avgPool1d = (x: Tensor, options: Pool1dOptions): Tensor => pool("avg", true, x, options);
+
+/** Mean over all positions: `[batch, height, width, channels]` → `[batch, channels]`. */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  return apply("globalAvgPool2d", ["input"], [x], (id) => wasm.globalAvgPool(id, false));
+}
+
+/** Mean over time: `[batch, length, channels]` → `[batch, channels]`. */
+export function globalAvgPool1d(x: Tensor): Tensor {
+  return apply("globalAvgPool1d", ["input"], [x], (id) => wasm.globalAvgPool(id, true));
+}
+
 /**
  * Runs `fn` with every kernel switched to its scalar reference twin, and returns its
  * result: `nb.reference(() => nb.matmul(a, b))` is the product from the plain

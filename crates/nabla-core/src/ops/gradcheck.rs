@@ -179,6 +179,85 @@ fn cases() -> Vec<(&'static str, Box<dyn Op>, Vec<Tensor>, Vec<usize>)> {
         vec![normal(&[2, 3, 2], 16)],
         vec![0],
     ));
+    use crate::kernels::conv::Padding;
+    let conv2 = Conv {
+        one_d: false,
+        strides: [2, 1],
+        dilations: [1, 2],
+        padding: Padding::Same,
+    };
+    v.push((
+        "conv2d",
+        Box::new(conv2),
+        vec![normal(&[2, 5, 6, 3], 17), normal(&[3, 2, 3, 4], 18)],
+        vec![0, 1],
+    ));
+    let conv1 = Conv {
+        one_d: true,
+        strides: [1, 2],
+        dilations: [1, 1],
+        padding: Padding::Valid,
+    };
+    v.push((
+        "conv1d",
+        Box::new(conv1),
+        vec![normal(&[2, 7, 3], 19), normal(&[3, 3, 2], 20)],
+        vec![0, 1],
+    ));
+    // Distinct values 3% apart (geometric): farther than the ±1% relative step, so no
+    // perturbation changes which element a window picks.
+    let distinct = |dims: &[usize], seed: u64| {
+        let n: usize = dims.iter().product();
+        let mut r = Rng::new(seed);
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            idx.swap(i, r.next_u32() as usize % (i + 1));
+        }
+        Tensor::new(
+            Shape::new(dims.to_vec()),
+            idx.iter().map(|&i| 1.03f32.powi(i as i32)).collect(),
+        )
+    };
+    let max2 = Pool::new(PoolKind::Max, false, [2, 2], [2, 2], Padding::Same);
+    v.push((
+        "maxPool2d",
+        Box::new(max2),
+        vec![distinct(&[2, 5, 5, 3], 21)],
+        vec![0],
+    ));
+    let max1 = Pool::new(PoolKind::Max, true, [1, 3], [1, 2], Padding::Valid);
+    v.push((
+        "maxPool1d",
+        Box::new(max1),
+        vec![distinct(&[2, 7, 2], 22)],
+        vec![0],
+    ));
+    let avg2 = Pool::new(PoolKind::Avg, false, [3, 2], [2, 1], Padding::Same);
+    v.push((
+        "avgPool2d",
+        Box::new(avg2),
+        vec![normal(&[2, 5, 4, 3], 23)],
+        vec![0],
+    ));
+    let avg1 = Pool::new(PoolKind::Avg, true, [1, 2], [1, 2], Padding::Valid);
+    v.push((
+        "avgPool1d",
+        Box::new(avg1),
+        vec![normal(&[2, 7, 2], 24)],
+        vec![0],
+    ));
+    v.push((
+        "globalAvgPool2d",
+        Box::new(GlobalAvgPool { one_d: false }),
+        vec![normal(&[2, 3, 4, 5], 25)],
+        vec![0],
+    ));
+    v.push((
+        "globalAvgPool1d",
+        Box::new(GlobalAvgPool { one_d: true }),
+        vec![normal(&[2, 5, 3], 26)],
+        vec![0],
+    ));
     v
 }
 

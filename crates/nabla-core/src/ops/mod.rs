@@ -2,6 +2,7 @@
 //! next to its forward (the `Op` trait). `CATALOGUE` lists every op by public name; a
 //! test holds the gradient checks to it, so an op without one fails the build.
 
+mod conv;
 mod elementwise;
 mod matmul;
 mod random;
@@ -10,6 +11,7 @@ mod shape_ops;
 mod softmax;
 mod unary;
 
+pub use conv::{padding_arg, window_arg, Conv, GlobalAvgPool, Pool, PoolKind};
 pub use elementwise::{BinaryOp, Clip, MapFn, MapOp, Where};
 pub use matmul::{matmul, MatMul};
 pub use random::{rand_uniform, randn};
@@ -62,6 +64,14 @@ pub const CATALOGUE: &[(&str, bool)] = &[
     ("matmul", true),
     ("transpose", true),
     ("reshape", true),
+    ("conv1d", true),
+    ("conv2d", true),
+    ("maxPool1d", true),
+    ("maxPool2d", true),
+    ("avgPool1d", true),
+    ("avgPool2d", true),
+    ("globalAvgPool1d", true),
+    ("globalAvgPool2d", true),
 ];
 
 /// Integers from JavaScript numbers (axes, permutations, shapes with -1).
