@@ -11,6 +11,9 @@ rm -rf "$results" && mkdir -p "$results"
 log "cargo test: nabla-core (native)"
 cargo test -q -p nabla-core 2>&1 | tee "$results/cargo.log"
 
+log "tsc: packages/nabla types (sources and tests)"
+(cd packages/nabla && pnpm exec tsc --noEmit -p tsconfig.json && pnpm exec tsc -p tsconfig.test.json)
+
 for pkg in packages/nabla test; do
   log "vitest: $pkg"
   (cd "$pkg" && pnpm exec vitest run --reporter=default --reporter=json \

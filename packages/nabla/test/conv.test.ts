@@ -37,8 +37,8 @@ describe("conv2d", () => {
     [[1, 5, 5, 2], [3, 3, 2, 5], 2, true],
     [[3, 8, 9, 1], [2, 4, 1, 2], 2, false],
   ] as const)("input %j filter %j stride %i same=%s matches a direct loop", (xs, fs, s, same) => {
-    const x = randomValues(xs.reduce((a, b) => a * b), 1);
-    const f = randomValues(fs.reduce((a, b) => a * b), 2);
+    const x = randomValues(xs.reduce((a: number, b: number) => a * b, 1), 1);
+    const f = randomValues(fs.reduce((a: number, b: number) => a * b, 1), 2);
     const y = nb.conv2d(nb.tensor(x, [...xs]), nb.tensor(f, [...fs]), { strides: s, padding: same ? "same" : "valid" });
     const want = convRef(x, [...xs], f, [...fs], s, same);
     expect(y.shape).toEqual(want.shape);

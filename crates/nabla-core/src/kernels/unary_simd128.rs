@@ -172,11 +172,11 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 /// `(e^r − 1 − r − r²/2)/r³` on |r| ≤ 0.3467 (a bit over ln2/2), weighted by r² (error
 /// relative to e^r − 1): max 4.2e−10.
 const EXPM1_Q: [f32; 5] = [
-    0.166_666_67,
-    0.041_666_49,
-    0.008_333_208,
-    0.001_393_267,
-    0.000_199_442_69,
+    0.166666672,
+    0.0416664891,
+    0.00833320804,
+    0.00139326707,
+    0.000199442686,
 ];
 
 /// `e^r − 1` for |r| ≤ 0.3467, as `r + r²·(1/2 + r·Q(r))`: the leading `r` is exact,
@@ -246,7 +246,12 @@ fn expm1(x: F32x4) -> F32x4 {
 
 /// `R(z)/z` where `log(1+f) = 2·atanh(s) = 2s + s·R(z)`, `s = f/(2+f)`, `z = s²` ∈
 /// [0, 0.02944] (f ∈ [√½−1, √2−1)), weighted by z: max 5.0e−11.
-const LOG_R: [f32; 4] = [0.666_666_63, 0.400_009_72, 0.284_987_87, 0.242_792_44];
+const LOG_R: [f32; 4] = [
+    0.666666627,
+    0.400009722,
+    0.284987867,
+    0.242792442,
+];
 
 /// Splits positive normal `u` into `(k, m − 1)` with `u = m·2^k`, m ∈ [√½, √2).
 #[inline(always)]
@@ -328,12 +333,12 @@ fn log1p(x: F32x4) -> F32x4 {
 
 /// `(tanh(a)/a − 1)/z`, `z = a²` ∈ [0, 0.625²], weighted by z: max 1.6e−10.
 const TANH_P: [f32; 6] = [
-    -0.333_333_31,
-    0.133_332_22,
-    -0.053_948_462,
-    0.021_708_75,
-    -0.008_195_086,
-    0.002_157_635_8,
+    -0.333333313,
+    0.133332223,
+    -0.053948462,
+    0.0217087492,
+    -0.00819508638,
+    0.00215763575,
 ];
 
 /// tanh(x) = `a + a·z·P(z)` for |x| < 0.625, else `1 − 2/(1 + e^2|x|)` (≥ 0.55, so the
@@ -471,26 +476,26 @@ fn gelu_tanh_derivative(x: F32x4) -> F32x4 {
 
 /// `erf(z)/z − 1` as a polynomial in `s = z²` ∈ [0, 0.875²]: max 9.7e−10.
 const ERF_P: [f32; 7] = [
-    0.128_379_17,
-    -0.376_126_3,
-    0.112_836_23,
-    -0.026_855_325,
-    0.005_190_723,
-    -0.000_802_246_6,
-    7.844_385e-5,
+    0.128379166,
+    -0.376126289,
+    0.112836227,
+    -0.0268553253,
+    0.00519072311,
+    -0.000802246621,
+    7.84438525e-05,
 ];
 
 /// `log(erfc(z)) + z²` on z ∈ [0.875, 4], weighted by erfc(z)/erf(z) (its effect on
 /// erf): max 8.6e−11.
 const ERF_L: [f32; 8] = [
-    0.000_162_030_41,
-    -1.129_453_2,
-    0.366_526_54,
-    -0.108_139,
-    0.025_027_08,
-    -0.004_135_598_4,
-    0.000_427_067_3,
-    -2.044_931_7e-5,
+    0.00016203041,
+    -1.12945318,
+    0.366526544,
+    -0.108139001,
+    0.0250270795,
+    -0.00413559843,
+    0.000427067309,
+    -2.04493172e-05,
 ];
 
 /// erf(x) = `z + z·P(z²)` for |x| < 0.875, else `1 − e^(L(z) − z²)`, z = |x| ≤ 4
@@ -518,39 +523,59 @@ fn erf_derivative(x: F32x4) -> F32x4 {
 /// `(Φ(x) − ½)/x` as a polynomial in `s = x²` ∈ [0, 0.75²], weighted by |x|/Φ(−|x|)
 /// (its effect on gelu relative to itself): max 1.9e−9.
 const GELU_E: [f32; 6] = [
-    0.398_942_3,
-    -0.066_490_74,
-    0.009_976_871,
-    -0.001_200_019_5,
-    0.000_136_795_4,
-    -2.218_863_3e-5,
+    0.398942292,
+    -0.0664907396,
+    0.00997687131,
+    -0.0012000195,
+    0.000136795396,
+    -2.2188633e-05,
 ];
 
-/// `G(t) = u·Φ(−u)·e^(u²/2)` for `t = 1/(1 + P·u)`, u ∈ [0.75, 15], relative: max 3.7e−9.
-/// Then u·Φ(−u) = e^(−u²/2)·G.
-const GELU_TAIL_P: f32 = 0.3;
-const GELU_G: [f32; 10] = [
-    0.398_935_88,
-    0.000_135_312_42,
-    -0.037_022_334,
-    -0.067_736_89,
-    -0.099_279_19,
-    -0.151_522_26,
-    0.105_362_94,
-    -0.421_025_72,
-    0.369_486,
-    -0.097_350_89,
+/// `G(u) = u·Φ(−u)·e^(u²/2)`, so that u·Φ(−u) = e^(−u²/2)·G(u), in two pieces. Near:
+/// u ∈ [0.75, 2.5] as a polynomial in `u − 1.625` (exact input: a divided variable
+/// would pass its rounding on, amplified, where G is steep), relative error 2.5e−8.
+const GELU_G_NEAR: [f32; 11] = [
+    0.316912562,
+    0.0617248043,
+    -0.0318788029,
+    0.0135949478,
+    -0.00509839179,
+    0.00174056133,
+    -0.000566127361,
+    0.000161309159,
+    -2.09200534e-05,
+    1.3767185e-05,
+    -1.58631265e-05,
 ];
+const GELU_G_NEAR_CENTER: f32 = 1.625;
+/// Far: u ∈ [2.5, 15] as a polynomial in `t − T0`, `t = 1/(1 + 0.3·u)` (G flattens
+/// towards 1/√(2π) like 1 − 1/u², which a polynomial in u follows badly), relative error
+/// 2.7e−8 (beyond 15, e^(−u²/2) is 0 in f32).
+const GELU_G_FAR: [f32; 8] = [
+    0.38695395,
+    -0.0938322097,
+    -0.288436294,
+    -0.482695162,
+    -0.520341873,
+    -0.308477521,
+    0.029873712,
+    0.18325907,
+];
+const GELU_G_FAR_CENTER: f32 = 0.376_623_36;
+const GELU_G_FAR_P: f32 = 0.3;
 
-/// `u·Φ(−u)` and its exponential factor's parts, for u = |x| ≥ 0.75: `e^(−u²/2)·G(t)`
-/// with −u²/2 carried exactly into the exponential, so the far-left tail (where gelu is
-/// tiny and all its relative error sits in e^(−u²/2)) stays accurate.
+/// `u·Φ(−u)` for u = |x| ≥ 0.75 as `e^(−u²/2)·G(u)`, with −u²/2 carried exactly into the
+/// exponential (where gelu is tiny, all its relative error sits in that factor), and the
+/// exponential's parts.
 #[inline(always)]
 fn gelu_tail(u: F32x4) -> (F32x4, (F32x4, F32x4, F32x4)) {
     let (hi, lo) = neg_square(u);
     let parts = exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5)));
-    let t = splat(1.0).div(splat(1.0).mul_add(splat(GELU_TAIL_P), u));
-    (mul_exp_parts(poly(t, &GELU_G), parts), parts)
+    let near = poly(u.sub(splat(GELU_G_NEAR_CENTER)), &GELU_G_NEAR);
+    let t = splat(1.0).div(splat(1.0).mul_add(splat(GELU_G_FAR_P), u));
+    let far = poly(t.sub(splat(GELU_G_FAR_CENTER)), &GELU_G_FAR);
+    let g = u.lt(splat(2.5)).select(near, far);
+    (mul_exp_parts(g, parts), parts)
 }
 
 /// gelu(x) = x·Φ(x): `x/2 + x²·E(x²)` for |x| < 0.75; else `x − u·Φ(−u)` for x > 0 and
@@ -607,8 +632,7 @@ mod explore {
             let parts = exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5)));
             let e = exp_from_parts(parts).to_array()[0];
             let e64 = (-(u as f64) * (u as f64) / 2.0).exp();
-            let t = splat(1.0).div(splat(1.0).mul_add(splat(GELU_TAIL_P), v));
-            let g = poly(t, &GELU_G).to_array()[0];
+            let g = gelu_tail(v).0.div(exp_from_parts(exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5))))).to_array()[0];
             let u64_ = u as f64;
             let g64 = u64_ * 0.5 * libm::erfc(u64_ / 2f64.sqrt()) * (u64_ * u64_ / 2.0).exp();
             let tail = gelu_tail(v).0.to_array()[0];
