@@ -82,6 +82,27 @@ impl Runtime {
         Ok(self.insert_rc(output))
     }
 
+    /// Runs `f` on the tensors `ids` (named `args`) without recording it, and stores
+    /// what it returns as new tensors.
+    pub fn call(
+        &mut self,
+        op: &'static str,
+        ids: &[u32],
+        args: &[&str],
+        f: impl FnOnce(&[&Tensor]) -> Result<Vec<Tensor>>,
+    ) -> Result<Vec<u32>> {
+        let mut inputs = Vec::with_capacity(ids.len());
+        for (i, &id) in ids.iter().enumerate() {
+            inputs.push(
+                self.get(op, args.get(i).copied().unwrap_or("x"), id)?
+                    .clone(),
+            );
+        }
+        let refs: Vec<&Tensor> = inputs.iter().map(|t| t.as_ref()).collect();
+        let outputs = f(&refs)?;
+        Ok(outputs.into_iter().map(|t| self.insert(t)).collect())
+    }
+
     /// Opens the tape for one `grad` call and watches `ids`.
     pub fn begin_grad(&mut self, ids: &[u32]) -> Result<()> {
         if self.tape.is_some() {

@@ -323,6 +323,68 @@ pub fn global_avg_pool(x: u32, one_d: bool) -> Result<u32, JsValue> {
     run(ops::GlobalAvgPool { one_d }, &[x], &["input"])
 }
 
+// --- losses -----------------------------------------------------------------------
+
+fn loss_op(
+    name: &str,
+    config: &str,
+    ids: &mut Vec<u32>,
+    sample_weight: Option<u32>,
+) -> Result<(nabla_core::losses::LossOp, Vec<&'static str>), JsValue> {
+    let op =
+        nabla_core::losses::LossOp::new(name, config, sample_weight.is_some()).map_err(to_js)?;
+    let mut names = op.loss().inputs().to_vec();
+    if let Some(w) = sample_weight {
+        ids.push(w);
+        names.push("sampleWeight");
+    }
+    Ok((op, names))
+}
+
+/// The reduced loss as a tensor, recorded on the tape (for grad and custom training).
+#[wasm_bindgen(js_name = lossApply)]
+pub fn loss_apply(
+    name: &str,
+    config: &str,
+    mut ids: Vec<u32>,
+    sample_weight: Option<u32>,
+) -> Result<u32, JsValue> {
+    let (op, names) = loss_op(name, config, &mut ids, sample_weight)?;
+    rt(|r| r.run(Box::new(op), &ids, &names))
+}
+
+/// `[value, gradient of each differentiable input...]` as new tensors.
+#[wasm_bindgen(js_name = lossValueAndGrad)]
+pub fn loss_value_and_grad(
+    name: &str,
+    config: &str,
+    mut ids: Vec<u32>,
+    sample_weight: Option<u32>,
+) -> Result<Vec<u32>, JsValue> {
+    let (op, names) = loss_op(name, config, &mut ids, sample_weight)?;
+    let op_name = nabla_core::Op::name(&op);
+    rt(|r| {
+        r.call(op_name, &ids, &names, |x| {
+            let (value, grads) = op.value_and_grad(x)?;
+            Ok(std::iter::once(value).chain(grads).collect())
+        })
+    })
+}
+
+/// Builds the loss from its config, only to validate it.
+#[wasm_bindgen(js_name = lossCheck)]
+pub fn loss_check(name: &str, config: &str) -> Result<(), JsValue> {
+    nabla_core::losses::build(name, config)
+        .map(|_| ())
+        .map_err(to_js)
+}
+
+/// Every loss with its input names, as JSON.
+#[wasm_bindgen(js_name = lossCatalogue)]
+pub fn loss_catalogue() -> String {
+    nabla_core::losses::catalogue_json()
+}
+
 // --- autograd -----------------------------------------------------------------------
 
 #[wasm_bindgen(js_name = beginGrad)]

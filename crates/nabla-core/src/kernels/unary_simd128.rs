@@ -246,12 +246,7 @@ fn expm1(x: F32x4) -> F32x4 {
 
 /// `R(z)/z` where `log(1+f) = 2·atanh(s) = 2s + s·R(z)`, `s = f/(2+f)`, `z = s²` ∈
 /// [0, 0.02944] (f ∈ [√½−1, √2−1)), weighted by z: max 5.0e−11.
-const LOG_R: [f32; 4] = [
-    0.666666627,
-    0.400009722,
-    0.284987867,
-    0.242792442,
-];
+const LOG_R: [f32; 4] = [0.666666627, 0.400009722, 0.284987867, 0.242792442];
 
 /// Splits positive normal `u` into `(k, m − 1)` with `u = m·2^k`, m ∈ [√½, √2).
 #[inline(always)]
@@ -632,7 +627,13 @@ mod explore {
             let parts = exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5)));
             let e = exp_from_parts(parts).to_array()[0];
             let e64 = (-(u as f64) * (u as f64) / 2.0).exp();
-            let g = gelu_tail(v).0.div(exp_from_parts(exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5))))).to_array()[0];
+            let g = gelu_tail(v)
+                .0
+                .div(exp_from_parts(exp_parts(
+                    hi.mul(splat(0.5)),
+                    lo.mul(splat(0.5)),
+                )))
+                .to_array()[0];
             let u64_ = u as f64;
             let g64 = u64_ * 0.5 * libm::erfc(u64_ / 2f64.sqrt()) * (u64_ * u64_ / 2.0).exp();
             let tail = gelu_tail(v).0.to_array()[0];

@@ -1,0 +1,249 @@
+//! Cross-entropy between class targets and predicted class scores over the last axis.
+//!
+//! With per-class coefficients a (from the target, label smoothing ε and class weights w):
+//!   integer label y:   a_c = (1−ε)·w_y·[c = y] + (ε/C)·w_c   (ignored labels: a = 0)
+//!   probabilities t:   a_c = w_c·((1−ε)·t_c + ε/C)
+//! the loss of a row is l = −Σ_c a_c·log p_c, where
+//!   fromLogits:  log p = x − logSumExp(x), max-shifted in f64: finite and exact for any
+//!                finite logits (±1e4 included); dl/dx_c = (Σa)·p_c − a_c
+//!   otherwise:   p = clip(q / Σq, ε_p, 1 − ε_p) (Keras: renormalized, ε_p = 1e-7), with the
+//!                exact derivative through the normalization and the clip.
+//! "mean" divides by the sum of w_y over non-ignored labels (torch's weighted mean; the
+//! number of valid labels without weights) and by the number of rows for probability
+//! targets. See: torch.nn.CrossEntropyLoss, keras.losses.CategoricalCrossentropy /
+//! SparseCategoricalCrossentropy.
+//!
+//! NOTE: `fromLogits` defaults to false, as in Keras: pass `fromLogits: true` for the
+//! raw outputs of a final dense layer (what torch's CrossEntropyLoss always takes).
+
+use super::{class_labels, Config, Loss, Units};
+use crate::error::{Error, Result};
+use crate::shape::Shape;
+use crate::tensor::{DType, Tensor};
+
+pub struct CrossEntropy {
+    pub from_logits: bool,
+    pub class_weights: Option<Vec<f32>>,
+    pub ignore_index: i64,
+    pub label_smoothing: f64,
+    pub epsilon: f64,
+    /// The public name: `crossEntropy`, or `sequenceCrossEntropy` when that loss delegates here.
+    pub op: &'static str,
+}
+
+pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
+    cfg.check_keys(&[
+        "fromLogits",
+        "classWeights",
+        "ignoreIndex",
+        "labelSmoothing",
+        "epsilon",
+    ])?;
+    Ok(Box::new(CrossEntropy::from_config(cfg, "crossEntropy")?))
+}
+
+impl CrossEntropy {
+    pub fn from_config(cfg: &Config, op: &'static str) -> Result<CrossEntropy> {
+        let class_weights = cfg.f32_list("classWeights")?;
+        if let Some(w) = &class_weights {
+            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(Error::invalid(
+                    op,
+                    "classWeights",
+                    "finite weights ≥ 0",
+                    format!("{bad}"),
+                ));
+            }
+        }
+        Ok(CrossEntropy {
+            from_logits: cfg.bool("fromLogits", false)?,
+            class_weights,
+            ignore_index: cfg.int("ignoreIndex", -100)?,
+            label_smoothing: cfg.f64_where("labelSmoothing", 0.0, "a number in [0, 1)", |v| {
+                (0.0..1.0).contains(&v)
+            })?,
+            epsilon: cfg.f64_where("epsilon", 1e-7, "a number in (0, 0.5)", |v| {
+                v > 0.0 && v < 0.5
+            })?,
+            op,
+        })
+    }
+
+    fn weight(&self, c: usize) -> f64 {
+        self.class_weights.as_ref().map_or(1.0, |w| w[c] as f64)
+    }
+}
+
+impl Loss for CrossEntropy {
+    fn name(&self) -> &'static str {
+        self.op
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+        let (target, pred) = (x[0], x[1]);
+        let op = self.op;
+        let q = pred.f32s(op, "yPred")?;
+        let pd = pred.dims();
+        if pd.is_empty() || pd[pd.len() - 1] == 0 {
+            return Err(Error::shape(
+                op,
+                "yPred",
+                "scores with a non-empty last (class) axis",
+                format!("shape {}", pred.shape()),
+            ));
+        }
+        let c = pd[pd.len() - 1];
+        let rows = pred.numel() / c;
+        if let Some(w) = &self.class_weights {
+            if w.len() != c {
+                return Err(Error::shape(
+                    op,
+                    "classWeights",
+                    format!("{c} weights, one per class"),
+                    format!("{} weights", w.len()),
+                ));
+            }
+        }
+        let labels = if target.dtype() == DType::I32 {
+            Some(class_labels(op, target, pred, Some(self.ignore_index))?)
+        } else {
+            None
+        };
+        let t = match labels {
+            Some(_) => &[][..],
+            None => {
+                let t = target.f32s(op, "yTrue")?;
+                if target.dims() != pd {
+                    return Err(Error::shape(
+                        op,
+                        "yTrue",
+                        format!(
+                            "int32 class indices, or probabilities of yPred's shape {}",
+                            pred.shape()
+                        ),
+                        format!("float32 of shape {}", target.shape()),
+                    ));
+                }
+                t
+            }
+        };
+        let eps = self.label_smoothing;
+        let (mut coef, mut probs, mut sums) =
+            (vec![0f32; rows * c], vec![0f32; rows * c], vec![0f32; rows]);
+        let (mut values, mut denom) = (vec![0f32; rows], 0.0f64);
+        let mut logp = vec![0f64; c];
+        for r in 0..rows {
+            let row = &q[r * c..(r + 1) * c];
+            if self.from_logits {
+                let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                let m = if m.is_finite() { m } else { 0.0 };
+                let lse = m + row.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+                for k in 0..c {
+                    logp[k] = row[k] as f64 - lse;
+                    probs[r * c + k] = logp[k].exp() as f32;
+                }
+            } else {
+                let s: f64 = row.iter().map(|&v| v as f64).sum();
+                if let Some((k, &v)) = row
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+                    .or(if s > 0.0 { None } else { Some((0, &row[0])) })
+                {
+                    return Err(Error::invalid(
+                        op,
+                        "yPred",
+                        "probabilities (finite, ≥ 0, each row summing to more than 0); pass fromLogits: true for raw scores",
+                        format!("{v} at row {r}, class {k}"),
+                    ));
+                }
+                sums[r] = s as f32;
+                for k in 0..c {
+                    let p = (row[k] as f64 / s).clamp(self.epsilon, 1.0 - self.epsilon);
+                    logp[k] = p.ln();
+                    probs[r * c + k] = (row[k] as f64 / s) as f32;
+                }
+            }
+            let a = &mut coef[r * c..(r + 1) * c];
+            match labels {
+                Some(labels) => {
+                    let y = labels[r];
+                    if y as i64 == self.ignore_index {
+                        continue; // a = 0: no loss, no gradient, not counted
+                    }
+                    let y = y as usize;
+                    for (k, ak) in a.iter_mut().enumerate() {
+                        *ak = ((eps / c as f64) * self.weight(k)) as f32;
+                    }
+                    a[y] += ((1.0 - eps) * self.weight(y)) as f32;
+                    denom += self.weight(y);
+                }
+                None => {
+                    for (k, ak) in a.iter_mut().enumerate() {
+                        *ak = (self.weight(k)
+                            * ((1.0 - eps) * t[r * c + k] as f64 + eps / c as f64))
+                            as f32;
+                    }
+                    denom += 1.0;
+                }
+            }
+            values[r] = (0.0 - (0..c).map(|k| a[k] as f64 * logp[k]).sum::<f64>()) as f32;
+        }
+        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
+        let batch = pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1);
+        let saved = vec![
+            Tensor::new(pred.shape().clone(), coef),
+            Tensor::new(pred.shape().clone(), probs),
+            Tensor::new(unit_shape.clone(), sums),
+        ];
+        Ok(Units {
+            values: Tensor::new(unit_shape, values),
+            denom,
+            batch,
+            saved,
+        })
+    }
+
+    fn backward(&self, x: &[&Tensor], units: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
+        let pred = x[1];
+        let c = *pred.dims().last().unwrap_or(&1);
+        let (a, p, sums) = (
+            units.saved[0].data(),
+            units.saved[1].data(),
+            units.saved[2].data(),
+        );
+        let mut g = vec![0f32; pred.numel()];
+        for r in 0..up.len() {
+            let (ar, pr, gr) = (
+                &a[r * c..(r + 1) * c],
+                &p[r * c..(r + 1) * c],
+                &mut g[r * c..(r + 1) * c],
+            );
+            let u = up[r] as f64;
+            if self.from_logits {
+                let total: f64 = ar.iter().map(|&v| v as f64).sum();
+                for k in 0..c {
+                    gr[k] = (u * (total * pr[k] as f64 - ar[k] as f64)) as f32;
+                }
+            } else {
+                // dl/dr_k through the clip, then through r = q / Σq.
+                let gl: Vec<f64> = (0..c)
+                    .map(|k| {
+                        let r_k = pr[k] as f64;
+                        if r_k > self.epsilon && r_k < 1.0 - self.epsilon {
+                            -(ar[k] as f64) / r_k
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                let dot: f64 = (0..c).map(|k| gl[k] * pr[k] as f64).sum();
+                let s = sums[r] as f64;
+                for k in 0..c {
+                    gr[k] = (u * (gl[k] - dot) / s) as f32;
+                }
+            }
+        }
+        Ok(vec![None, Some(Tensor::new(pred.shape().clone(), g))])
+    }
+}

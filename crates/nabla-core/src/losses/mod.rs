@@ -1,0 +1,361 @@
+//! The loss catalogue. A loss is one file: its config (options with defaults, read
+//! from JSON by `Config`), its per-unit values, and their gradient. `reduction.rs`
+//! turns units into the reported number for every loss, with sample weights, and
+//! `LossOp` makes any loss a differentiable op for `grad` and the training step.
+//!
+//! Argument order is Keras's `(yTrue, yPred)`; losses with several predictions take
+//! them after `yTrue` (`cosineEmbedding(yTrue, x1, x2)`), and `tripletMargin` takes
+//! `(anchor, positive, negative)`.
+
+mod config;
+pub mod reduction;
+
+mod binary_cross_entropy;
+mod categorical_hinge;
+mod cosine_embedding;
+mod cosine_similarity;
+mod cross_entropy;
+mod ctc;
+mod dice;
+mod focal;
+mod gaussian_nll;
+mod hinge;
+mod hinge_embedding;
+mod huber;
+mod kl_divergence;
+mod log_cosh;
+mod mae;
+mod mape;
+mod margin_ranking;
+mod mse;
+mod msle;
+mod multi_margin;
+mod multilabel_soft_margin;
+mod nll;
+mod poisson_nll;
+mod quantile;
+mod sequence_cross_entropy;
+mod smooth_l1;
+mod soft_margin;
+mod squared_hinge;
+mod triplet_margin;
+mod tversky;
+
+pub use config::Config;
+pub use reduction::Reduction;
+
+use crate::autograd::Op;
+use crate::error::{Error, Result};
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use std::cell::RefCell;
+
+/// Per-unit losses (a unit is an element, a sample or a token, as the loss defines),
+/// with what "mean" and "batchmean" divide by, and whatever backward needs.
+pub struct Units {
+    pub values: Tensor,
+    /// The divisor of "mean": usually the number of units; torch's weighted and
+    /// ignore-index means divide by the sum of the valid units' class weights.
+    pub denom: f64,
+    /// The divisor of "batchmean": the size of the first dimension.
+    pub batch: usize,
+    /// Intermediates saved by forward for backward (e.g. probabilities).
+    pub saved: Vec<Tensor>,
+}
+
+impl Units {
+    /// One unit per element of `values`: mean divides by their count.
+    pub fn elementwise(values: Tensor) -> Units {
+        let batch = values.dims().first().copied().unwrap_or(1);
+        Units {
+            denom: values.numel() as f64,
+            batch,
+            values,
+            saved: Vec::new(),
+        }
+    }
+}
+
+pub trait Loss {
+    /// The public name (`crossEntropy`).
+    fn name(&self) -> &'static str;
+
+    /// The tensors the loss takes, in call order.
+    fn inputs(&self) -> &'static [&'static str] {
+        &["yTrue", "yPred"]
+    }
+
+    /// Indices of `inputs` that receive a gradient.
+    fn differentiable(&self) -> &'static [usize] {
+        &[1]
+    }
+
+    /// Whether "batchmean" is a meaningful reduction (KL divergence).
+    fn batchmean(&self) -> bool {
+        false
+    }
+
+    /// Validates the inputs and computes the per-unit losses.
+    fn forward(&self, x: &[&Tensor]) -> Result<Units>;
+
+    /// Gradients of `Σ upstream·units` for each input (`None` for labels and targets).
+    fn backward(
+        &self,
+        x: &[&Tensor],
+        units: &Units,
+        upstream: &[f32],
+    ) -> Result<Vec<Option<Tensor>>>;
+}
+
+type Builder = fn(&Config) -> Result<Box<dyn Loss>>;
+
+/// Every loss by public name. The TypeScript catalogue is tested against this list.
+pub const CATALOGUE: &[(&str, Builder)] = &[
+    ("mse", mse::build),
+    ("mae", mae::build),
+    ("huber", huber::build),
+    ("smoothL1", smooth_l1::build),
+    ("logCosh", log_cosh::build),
+    ("msle", msle::build),
+    ("mape", mape::build),
+    ("quantile", quantile::build),
+    ("poissonNll", poisson_nll::build),
+    ("gaussianNll", gaussian_nll::build),
+    ("binaryCrossEntropy", binary_cross_entropy::build),
+    ("crossEntropy", cross_entropy::build),
+    ("nll", nll::build),
+    ("klDivergence", kl_divergence::build),
+    ("focal", focal::build),
+    ("hinge", hinge::build),
+    ("squaredHinge", squared_hinge::build),
+    ("categoricalHinge", categorical_hinge::build),
+    ("multiMargin", multi_margin::build),
+    ("softMargin", soft_margin::build),
+    ("multilabelSoftMargin", multilabel_soft_margin::build),
+    ("sequenceCrossEntropy", sequence_cross_entropy::build),
+    ("ctc", ctc::build),
+    ("cosineSimilarity", cosine_similarity::build),
+    ("cosineEmbedding", cosine_embedding::build),
+    ("marginRanking", margin_ranking::build),
+    ("tripletMargin", triplet_margin::build),
+    ("hingeEmbedding", hinge_embedding::build),
+    ("dice", dice::build),
+    ("tversky", tversky::build),
+];
+
+/// The catalogue as JSON for the TypeScript package's consistency test:
+/// `[{"name", "inputs", "differentiable", "batchmean", "implemented"}]`.
+pub fn catalogue_json() -> String {
+    let entries: Vec<serde_json::Value> = CATALOGUE
+        .iter()
+        .map(
+            |(name, builder)| match builder(&Config::parse("losses", "").expect("empty config")) {
+                Ok(loss) => serde_json::json!({
+                    "name": name,
+                    "inputs": loss.inputs(),
+                    "differentiable": loss.differentiable(),
+                    "batchmean": loss.batchmean(),
+                    "implemented": true,
+                }),
+                Err(_) => serde_json::json!({ "name": name, "implemented": false }),
+            },
+        )
+        .collect();
+    serde_json::Value::Array(entries).to_string()
+}
+
+/// Builds the loss `name` from its JSON config, with its reduction.
+pub fn build(name: &str, config: &str) -> Result<(Box<dyn Loss>, Reduction)> {
+    let (op, builder) = CATALOGUE.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        Error::invalid(
+            "losses",
+            "name",
+            "the name of a loss in nb.losses",
+            format!("\"{name}\""),
+        )
+    })?;
+    let cfg = Config::parse(op, config)?;
+    let loss = builder(&cfg)?;
+    let reductions: &[&'static str] = if loss.batchmean() {
+        &["mean", "sum", "none", "batchmean"]
+    } else {
+        &["mean", "sum", "none"]
+    };
+    let r = cfg.choice("reduction", "mean", reductions)?;
+    let reduction = Reduction::parse(op, r, loss.batchmean())?;
+    Ok((loss, reduction))
+}
+
+/// A loss with its reduction as an autograd op: inputs are the loss's tensors, then
+/// the sample weights if `weighted`.
+pub struct LossOp {
+    loss: Box<dyn Loss>,
+    reduction: Reduction,
+    weighted: bool,
+    saved: RefCell<Option<(Units, Option<Vec<f32>>)>>,
+}
+
+impl LossOp {
+    pub fn new(name: &str, config: &str, weighted: bool) -> Result<LossOp> {
+        let (loss, reduction) = build(name, config)?;
+        Ok(LossOp {
+            loss,
+            reduction,
+            weighted,
+            saved: RefCell::new(None),
+        })
+    }
+
+    pub fn loss(&self) -> &dyn Loss {
+        self.loss.as_ref()
+    }
+
+    /// Loss value and the gradients of the differentiable inputs (in `differentiable` order).
+    pub fn value_and_grad(&self, inputs: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
+        let y = self.forward(inputs)?;
+        let g = Tensor::full(y.shape().clone(), 1.0);
+        let grads = self.backward(inputs, &y, &g)?;
+        Ok((
+            y,
+            self.loss
+                .differentiable()
+                .iter()
+                .filter_map(|&i| grads[i].clone())
+                .collect(),
+        ))
+    }
+}
+
+impl Op for LossOp {
+    fn name(&self) -> &'static str {
+        self.loss.name()
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let n = self.loss.inputs().len();
+        if inputs.len() != n + usize::from(self.weighted) {
+            return Err(Error::invalid(
+                self.name(),
+                "arguments",
+                format!("{} tensors ({})", n, self.loss.inputs().join(", ")),
+                format!("{}", inputs.len()),
+            ));
+        }
+        let units = self.loss.forward(&inputs[..n])?;
+        let weights = if self.weighted {
+            Some(reduction::expand_weights(
+                self.name(),
+                inputs[n],
+                units.values.shape(),
+            )?)
+        } else {
+            None
+        };
+        let out = reduction::reduce(self.reduction, &units, weights.as_deref());
+        *self.saved.borrow_mut() = Some((units, weights));
+        Ok(out)
+    }
+
+    fn backward(&self, inputs: &[&Tensor], _y: &Tensor, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
+        let saved = self.saved.borrow();
+        let (units, weights) = saved
+            .as_ref()
+            .ok_or_else(|| Error::state(self.name(), "a forward pass before backward", "none"))?;
+        let up = reduction::upstream(self.reduction, units, weights.as_deref(), g);
+        let n = self.loss.inputs().len();
+        let mut grads = self.loss.backward(&inputs[..n], units, &up)?;
+        if self.weighted {
+            grads.push(None);
+        }
+        Ok(grads)
+    }
+}
+
+// --- shared by the loss files ---------------------------------------------------------
+
+/// Both tensors are float and of the same shape.
+pub(crate) fn same_shape<'a>(
+    op: &'static str,
+    names: [&str; 2],
+    a: &'a Tensor,
+    b: &'a Tensor,
+) -> Result<(&'a [f32], &'a [f32])> {
+    let (av, bv) = (a.f32s(op, names[0])?, b.f32s(op, names[1])?);
+    if a.dims() != b.dims() {
+        return Err(Error::shape(
+            op,
+            names[0],
+            format!("the shape of `{}`, {}", names[1], b.shape()),
+            format!("shape {}", a.shape()),
+        ));
+    }
+    Ok((av, bv))
+}
+
+/// Elementwise units and gradient from `f(t, p) -> (loss, dloss/dp)`, computed in f64.
+pub(crate) fn pointwise(
+    op: &'static str,
+    x: &[&Tensor],
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Units> {
+    let (t, p) = same_shape(op, ["yTrue", "yPred"], x[0], x[1])?;
+    let values = t
+        .iter()
+        .zip(p)
+        .map(|(&t, &p)| f(t as f64, p as f64) as f32)
+        .collect();
+    Ok(Units::elementwise(Tensor::new(
+        x[1].shape().clone(),
+        values,
+    )))
+}
+
+/// The gradient for `pointwise` losses: `up · d(t, p)`.
+pub(crate) fn pointwise_grad(
+    x: &[&Tensor],
+    up: &[f32],
+    d: impl Fn(f64, f64) -> f64,
+) -> Vec<Option<Tensor>> {
+    let (t, p) = (x[0].data(), x[1].data());
+    let g = (0..p.len())
+        .map(|i| (up[i] as f64 * d(t[i] as f64, p[i] as f64)) as f32)
+        .collect();
+    vec![None, Some(Tensor::new(x[1].shape().clone(), g))]
+}
+
+/// Class labels for predictions of shape `[..., classes]`: int32 of the leading shape,
+/// each in `[0, classes)` or equal to `ignore`.
+pub(crate) fn class_labels<'a>(
+    op: &'static str,
+    labels: &'a Tensor,
+    preds: &Tensor,
+    ignore: Option<i64>,
+) -> Result<&'a [i32]> {
+    let values = labels.i32s(op, "yTrue")?;
+    let pd = preds.dims();
+    if pd.is_empty() || labels.dims() != &pd[..pd.len() - 1] {
+        return Err(Error::shape(
+            op,
+            "yTrue",
+            format!(
+                "class indices of shape {} (yPred's shape {} without its last, class axis)",
+                Shape::new(pd[..pd.len().saturating_sub(1)].to_vec()),
+                preds.shape()
+            ),
+            format!("shape {}", labels.shape()),
+        ));
+    }
+    let classes = pd[pd.len() - 1] as i64;
+    for (i, &y) in values.iter().enumerate() {
+        if (y < 0 || y as i64 >= classes) && Some(y as i64) != ignore {
+            let ign = ignore.map_or(String::new(), |v| format!(" or ignoreIndex {v}"));
+            return Err(Error::invalid(
+                op,
+                "yTrue",
+                format!("class indices in [0, {classes}){ign}"),
+                format!("{y} at index {i}"),
+            ));
+        }
+    }
+    Ok(values)
+}

@@ -1,0 +1,27 @@
+//! Mean squared error: l = (ŷ − y)², dl/dŷ = 2(ŷ − y); "mean" is the mean over all
+//! elements, as the seed defines it. See: torch.nn.MSELoss, keras.losses.MeanSquaredError.
+
+use super::{pointwise, pointwise_grad, Config, Loss, Units};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+pub struct Mse;
+
+pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
+    cfg.check_keys(&[])?;
+    Ok(Box::new(Mse))
+}
+
+impl Loss for Mse {
+    fn name(&self) -> &'static str {
+        "mse"
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+        pointwise("mse", x, |t, p| (p - t) * (p - t))
+    }
+
+    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
+        Ok(pointwise_grad(x, up, |t, p| 2.0 * (p - t)))
+    }
+}

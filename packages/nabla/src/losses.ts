@@ -1,0 +1,236 @@
+// Losses: each is a factory returning a callable `Loss`. The math, the reduction and
+// the gradients live in the wasm core (one Rust file per loss); this file only turns
+// JavaScript arguments into tensors and lists the catalogue, one line per loss.
+
+import * as wasm from "../wasm/nabla.js";
+import { argError, core, ValueError } from "./errors.js";
+import { ready } from "./init.js";
+import { describe, handle, ones, Tensor, tensor, type TensorData, wrap } from "./tensor.js";
+
+export type Reduction = "mean" | "sum" | "none" | "batchmean";
+
+/** Options every loss takes. */
+export interface LossConfig {
+  /** "mean" (default), "sum", "none" (one value per unit), "batchmean" where it applies. */
+  reduction?: Reduction;
+  [option: string]: unknown;
+}
+
+/** A tensor, or values `nb.tensor` accepts (an `Int32Array` or integer arrays for labels). */
+export type LossInput = Tensor | TensorData;
+
+export interface LossCallOptions {
+  /** Per-sample weights: shape `[batch]` (or any prefix of the per-unit loss shape). */
+  sampleWeight?: LossInput;
+  /** Extra inputs some losses take (`mask`, `inputLengths`, `labelLengths`). */
+  [input: string]: LossInput | undefined;
+}
+
+export interface Loss {
+  /** The loss value: a number for "mean"/"sum"/"batchmean", a Tensor for "none". */
+  (...args: [...LossInput[], LossCallOptions] | LossInput[]): number | Tensor;
+  /** d(loss)/d(prediction): one Tensor, or one per prediction for losses with several. */
+  grad(...args: [...LossInput[], LossCallOptions] | LossInput[]): Tensor | Tensor[];
+  /** The loss as a Tensor, recorded for `nb.grad` (custom training steps). */
+  tensor(...args: [...LossInput[], LossCallOptions] | LossInput[]): Tensor;
+  readonly name: string;
+  readonly config: Readonly<LossConfig>;
+  /** `{ name, config }`, for `nb.losses.fromConfig`. */
+  toJSON(): { name: string; config: LossConfig };
+}
+
+interface Entry {
+  /** Tensors in call order; the first may be integer labels where `labels` is set. */
+  inputs: readonly string[];
+  labels?: boolean;
+  /** Trailing inputs that may be left out, and the value used then. */
+  defaults?: Record<string, (given: Tensor[]) => Tensor>;
+}
+
+const yy = ["yTrue", "yPred"] as const;
+
+/** Every loss, one line each. A test holds this list equal to the core's. */
+export const CATALOGUE: Record<string, Entry> = {
+  mse: { inputs: yy },
+  mae: { inputs: yy },
+  huber: { inputs: yy },
+  smoothL1: { inputs: yy },
+  logCosh: { inputs: yy },
+  msle: { inputs: yy },
+  mape: { inputs: yy },
+  quantile: { inputs: yy },
+  poissonNll: { inputs: yy },
+  gaussianNll: { inputs: ["yTrue", "mean", "variance"] },
+  binaryCrossEntropy: { inputs: yy },
+  crossEntropy: { inputs: yy, labels: true },
+  nll: { inputs: yy, labels: true },
+  klDivergence: { inputs: yy },
+  focal: { inputs: yy, labels: true },
+  hinge: { inputs: yy },
+  squaredHinge: { inputs: yy },
+  categoricalHinge: { inputs: yy },
+  multiMargin: { inputs: yy, labels: true },
+  softMargin: { inputs: yy },
+  multilabelSoftMargin: { inputs: yy },
+  sequenceCrossEntropy: { inputs: [...yy, "mask"], labels: true, defaults: { mask: ([y]) => ones(y!.shape) } },
+  ctc: {
+    inputs: [...yy, "inputLengths", "labelLengths"],
+    labels: true,
+    defaults: {
+      inputLengths: ([, p]) => tensor(new Int32Array(p!.shape[0]!).fill(p!.shape[1]!)),
+      labelLengths: ([y]) => tensor(new Int32Array(y!.shape[0]!).fill(-1)), // -1: count non-padding labels
+    },
+  },
+  cosineSimilarity: { inputs: yy },
+  cosineEmbedding: { inputs: ["yTrue", "x1", "x2"] },
+  marginRanking: { inputs: ["yTrue", "x1", "x2"] },
+  tripletMargin: { inputs: ["anchor", "positive", "negative"] },
+  hingeEmbedding: { inputs: yy },
+  dice: { inputs: yy },
+  tversky: { inputs: yy },
+};
+
+function isOptions(x: unknown): x is LossCallOptions {
+  return typeof x === "object" && x !== null && !(x instanceof Tensor) && !Array.isArray(x) && !ArrayBuffer.isView(x);
+}
+
+/** Integer arrays one rank below the prediction become int32 labels. */
+function asTensor(name: string, arg: string, x: LossInput, labelsFor: Tensor | undefined, temps: Tensor[]): Tensor {
+  if (x instanceof Tensor) return x;
+  if (!(typeof x === "number" || Array.isArray(x) || ArrayBuffer.isView(x))) {
+    throw argError(ValueError, "INVALID_ARGUMENT", name, arg, "a Tensor, nested arrays of numbers or a typed array", describe(x));
+  }
+  let t = tensor(x);
+  temps.push(t);
+  if (labelsFor && t.dtype === "float32" && t.rank === labelsFor.rank - 1) {
+    const v = t.data();
+    if (v.every((z) => Number.isInteger(z))) {
+      t = tensor(Int32Array.from(v), t.shape);
+      temps.push(t);
+    }
+  }
+  return t;
+}
+
+function makeLoss(name: string, entry: Entry, config: LossConfig): Loss {
+  const json = JSON.stringify(config);
+  // Validate the config now: a bad option fails at construction, not at the first step.
+  core(() => wasm.lossCheck(name, json));
+
+  const prepare = (args: unknown[], temps: Tensor[]) => {
+    ready(name);
+    const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as LossCallOptions) : {};
+    const required = entry.inputs.length - Object.keys(entry.defaults ?? {}).length;
+    if (args.length < required || args.length > entry.inputs.length) {
+      throw argError(ValueError, "INVALID_ARGUMENT", name, "arguments", `${required} tensors (${entry.inputs.slice(0, required).join(", ")})`, `${args.length}`);
+    }
+    const given: Tensor[] = [];
+    // Predictions first, so integer labels can be recognized by their rank.
+    const pred = args[1] === undefined ? undefined : asTensor(name, entry.inputs[1]!, args[1] as LossInput, undefined, temps);
+    for (let i = 0; i < entry.inputs.length; i++) {
+      const arg = entry.inputs[i]!;
+      const x = i < args.length ? args[i] : options[arg];
+      if (x === undefined) {
+        const make = entry.defaults?.[arg];
+        if (!make) throw argError(ValueError, "INVALID_ARGUMENT", name, arg, "a tensor", "undefined");
+        const t = make(given);
+        temps.push(t);
+        given.push(t);
+      } else {
+        given.push(i === 1 && pred ? pred : asTensor(name, arg, x as LossInput, i === 0 && entry.labels ? pred : undefined, temps));
+      }
+    }
+    const ids = Uint32Array.from(given.map((t, i) => handle(t, name, entry.inputs[i]!)));
+    const sw = options.sampleWeight === undefined ? undefined : handle(asTensor(name, "sampleWeight", options.sampleWeight, undefined, temps), name, "sampleWeight");
+    return { ids, sw };
+  };
+
+  const run = <T>(args: unknown[], f: (ids: Uint32Array, sw: number | undefined) => T): T => {
+    const temps: Tensor[] = [];
+    try {
+      const { ids, sw } = prepare([...args], temps);
+      return f(ids, sw);
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+  };
+
+  const loss = ((...args: unknown[]) =>
+    run(args, (ids, sw) => {
+      const t = wrap(core(() => wasm.lossApply(name, json, ids, sw)));
+      if (config.reduction === "none") return t;
+      const v = t.item();
+      t.dispose();
+      return v;
+    })) as Loss;
+  Object.defineProperties(loss, {
+    name: { value: name },
+    config: { value: Object.freeze({ ...config }) },
+    grad: {
+      value: (...args: unknown[]) =>
+        run(args, (ids, sw) => {
+          const [value, ...grads] = Array.from(core(() => wasm.lossValueAndGrad(name, json, ids, sw)), wrap);
+          value!.dispose();
+          return grads.length === 1 ? grads[0]! : grads;
+        }),
+    },
+    tensor: { value: (...args: unknown[]) => run(args, (ids, sw) => wrap(core(() => wasm.lossApply(name, json, ids, sw)))) },
+    toJSON: { value: () => ({ name, config: { ...config } }) },
+  });
+  return loss;
+}
+
+function factory(name: string) {
+  return (config: LossConfig = {}): Loss => {
+    ready(`losses.${name}`);
+    if (typeof config !== "object" || config === null) {
+      throw argError(ValueError, "INVALID_ARGUMENT", name, "config", "an object of options", describe(config));
+    }
+    return makeLoss(name, CATALOGUE[name]!, { reduction: "mean", ...config });
+  };
+}
+
+/** Rebuilds a loss from `loss.toJSON()` (or `{ name, config }`). */
+export function fromConfig(spec: { name: string; config?: LossConfig }): Loss {
+  if (typeof spec !== "object" || spec === null || !(spec.name in CATALOGUE)) {
+    throw argError(ValueError, "INVALID_ARGUMENT", "losses.fromConfig", "name", "the name of a loss in nb.losses", describe(spec?.name));
+  }
+  return factory(spec.name)(spec.config ?? {});
+}
+
+/** The core's catalogue (names, inputs), for tests and tools. */
+export function coreCatalogue(): { name: string; inputs?: string[]; implemented: boolean }[] {
+  ready("losses.coreCatalogue");
+  return JSON.parse(wasm.lossCatalogue());
+}
+
+export const mse = factory("mse");
+export const mae = factory("mae");
+export const huber = factory("huber");
+export const smoothL1 = factory("smoothL1");
+export const logCosh = factory("logCosh");
+export const msle = factory("msle");
+export const mape = factory("mape");
+export const quantile = factory("quantile");
+export const poissonNll = factory("poissonNll");
+export const gaussianNll = factory("gaussianNll");
+export const binaryCrossEntropy = factory("binaryCrossEntropy");
+export const crossEntropy = factory("crossEntropy");
+export const nll = factory("nll");
+export const klDivergence = factory("klDivergence");
+export const focal = factory("focal");
+export const hinge = factory("hinge");
+export const squaredHinge = factory("squaredHinge");
+export const categoricalHinge = factory("categoricalHinge");
+export const multiMargin = factory("multiMargin");
+export const softMargin = factory("softMargin");
+export const multilabelSoftMargin = factory("multilabelSoftMargin");
+export const sequenceCrossEntropy = factory("sequenceCrossEntropy");
+export const ctc = factory("ctc");
+export const cosineSimilarity = factory("cosineSimilarity");
+export const cosineEmbedding = factory("cosineEmbedding");
+export const marginRanking = factory("marginRanking");
+export const tripletMargin = factory("tripletMargin");
+export const hingeEmbedding = factory("hingeEmbedding");
+export const dice = factory("dice");
+export const tversky = factory("tversky");
