@@ -463,7 +463,7 @@ fn gelu_tanh_derivative(x: F32x4) -> F32x4 {
     let d = splat(1.0).add(e);
     let s = x.lt(splat(0.0)).select(e, splat(1.0)).div(d);
     let s1s = e.div(d.mul(d));
-    let dz = splat(GT_A_HI).add(splat(3.0 * GT_B_HI).mul(x.mul(x)));
+    let dz = splat(GT_A_HI).add(splat(3.0 * (GT_B_HI + GT_B_LO)).mul(x.mul(x)));
     s.add(x.mul(s1s).mul(dz))
 }
 

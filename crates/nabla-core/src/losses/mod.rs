@@ -359,3 +359,191 @@ pub(crate) fn class_labels<'a>(
     }
     Ok(values)
 }
+
+/// Shared by the loss files' tests: tensors and a finite-difference gradient check.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::rng::Rng;
+
+    pub fn t(data: &[f32], dims: &[usize]) -> Tensor {
+        Tensor::from_vec("test", data.to_vec(), Shape::new(dims.to_vec())).unwrap()
+    }
+
+    pub fn labels(data: &[i32], dims: &[usize]) -> Tensor {
+        Tensor::from_i32("test", data.to_vec(), Shape::new(dims.to_vec())).unwrap()
+    }
+
+    pub fn normal(dims: &[usize], seed: u64) -> Tensor {
+        let mut r = Rng::new(seed);
+        let n: usize = dims.iter().product();
+        t(&(0..n).map(|_| r.normal()).collect::<Vec<_>>(), dims)
+    }
+
+    /// The reduced loss of `name` with `config` on `inputs` (and optional weights).
+    pub fn value(name: &str, config: &str, inputs: &[&Tensor]) -> f32 {
+        let op = LossOp::new(name, config, false).unwrap();
+        op.forward(inputs).unwrap().data()[0]
+    }
+
+    /// Checks `loss.grad` against central differences of the "sum" of the loss (each
+    /// unit weighted by a random upstream, values accumulated in f64) for each
+    /// differentiable input. `h` is the relative step.
+    pub fn gradcheck(name: &str, config: &str, inputs: Vec<Tensor>, h: f64, tol: f64) {
+        let Ok((loss, _)) = build(name, config) else {
+            panic!("{name}: does not build from {config}")
+        };
+        let refs: Vec<&Tensor> = inputs.iter().collect();
+        let units = loss.forward(&refs).unwrap();
+        let mut r = Rng::new(5);
+        let up: Vec<f32> = (0..units.values.numel()).map(|_| r.normal()).collect();
+        let grads = loss.backward(&refs, &units, &up).unwrap();
+        let total = |xs: &[Tensor]| -> f64 {
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            let u = loss.forward(&refs).unwrap();
+            u.values
+                .data()
+                .iter()
+                .zip(&up)
+                .map(|(&l, &w)| l as f64 * w as f64)
+                .sum()
+        };
+        for &i in loss.differentiable() {
+            let g = grads[i]
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no gradient for input {i}"));
+            assert_eq!(g.dims(), inputs[i].dims(), "{name}: gradient {i} shape");
+            for j in 0..inputs[i].numel() {
+                let x0 = inputs[i].data()[j];
+                let step = (h * (x0.abs() as f64).max(0.1)) as f32;
+                let mut plus = inputs.clone();
+                plus[i].data_mut()[j] = x0 + step;
+                let mut minus = inputs.clone();
+                minus[i].data_mut()[j] = x0 - step;
+                let numeric =
+                    (total(&plus) - total(&minus)) / ((x0 + step) as f64 - (x0 - step) as f64);
+                let analytic = g.data()[j] as f64;
+                assert!(
+                    (numeric - analytic).abs() <= tol * (1.0 + numeric.abs().max(analytic.abs())),
+                    "{name} {config}: d/d{}[{j}]: analytic {analytic} vs numeric {numeric}",
+                    loss.inputs()[i]
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn mse_is_the_mean_of_squared_differences() {
+        let (y, p) = (t(&[1.0, 2.0, 3.0], &[3]), t(&[1.5, 2.0, 2.0], &[3]));
+        assert_eq!(value("mse", "", &[&y, &p]), (0.25 + 1.0) / 3.0);
+        assert_eq!(value("mse", r#"{"reduction":"sum"}"#, &[&y, &p]), 1.25);
+        gradcheck(
+            "mse",
+            "",
+            vec![normal(&[3, 5], 1), normal(&[3, 5], 2)],
+            1e-3,
+            1e-3,
+        );
+    }
+
+    #[test]
+    fn cross_entropy_from_logits_is_stable_and_exact() {
+        let x = t(&[1e4, -1e4, 0.0], &[1, 3]);
+        assert_eq!(
+            value(
+                "crossEntropy",
+                r#"{"fromLogits":true}"#,
+                &[&labels(&[0], &[1]), &x]
+            ),
+            0.0
+        );
+        assert_eq!(
+            value(
+                "crossEntropy",
+                r#"{"fromLogits":true}"#,
+                &[&labels(&[1], &[1]), &x]
+            ),
+            2e4
+        );
+        for cfg in [
+            r#"{"fromLogits":true}"#,
+            r#"{"fromLogits":true,"labelSmoothing":0.2,"classWeights":[1,2,0.5,1]}"#,
+            r#"{"fromLogits":false,"labelSmoothing":0.1}"#,
+        ] {
+            let logits = normal(&[3, 4], 3);
+            let preds = if cfg.contains("false") {
+                t(
+                    &logits.data().iter().map(|v| v.exp()).collect::<Vec<_>>(),
+                    &[3, 4],
+                )
+            } else {
+                logits
+            };
+            gradcheck(
+                "crossEntropy",
+                cfg,
+                vec![labels(&[0, 3, 1], &[3]), preds.clone()],
+                1e-3,
+                2e-3,
+            );
+            let probs = t(
+                &[
+                    0.2, 0.3, 0.4, 0.1, 1.0, 0.0, 0.0, 0.0, 0.25, 0.25, 0.25, 0.25,
+                ],
+                &[3, 4],
+            );
+            gradcheck("crossEntropy", cfg, vec![probs, preds], 1e-3, 2e-3);
+        }
+    }
+
+    #[test]
+    fn ignored_labels_do_not_count() {
+        let x = normal(&[3, 4], 4);
+        let all = value(
+            "crossEntropy",
+            r#"{"fromLogits":true}"#,
+            &[&labels(&[1, 2, 3], &[3]), &x],
+        );
+        let first = value(
+            "crossEntropy",
+            r#"{"fromLogits":true}"#,
+            &[&labels(&[1, -100, -100], &[3]), &x],
+        );
+        let only = value(
+            "crossEntropy",
+            r#"{"fromLogits":true,"reduction":"sum"}"#,
+            &[&labels(&[1, -100, -100], &[3]), &x],
+        );
+        assert_eq!(first, only);
+        assert!(all != first);
+        assert_eq!(
+            value(
+                "crossEntropy",
+                r#"{"fromLogits":true}"#,
+                &[&labels(&[-100, -100, -100], &[3]), &x]
+            ),
+            0.0
+        );
+    }
+
+    #[test]
+    fn every_catalogued_loss_builds_from_its_defaults() {
+        for (name, _) in CATALOGUE {
+            if let Err(e) = build(name, "") {
+                assert_eq!(e.received, "one still being written", "{name}: {e}");
+            }
+        }
+        let err = |n: &str, c: &str| build(n, c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err("nope", ""),
+            "losses: invalid `name`: expected the name of a loss in nb.losses, received \"nope\""
+        );
+        assert_eq!(err("mse", r#"{"reduction":"batchmean"}"#), "mse: invalid `reduction`: expected one of \"mean\", \"sum\", \"none\", received \"batchmean\"");
+    }
+}
