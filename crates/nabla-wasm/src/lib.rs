@@ -379,6 +379,12 @@ pub fn loss_check(name: &str, config: &str) -> Result<(), JsValue> {
         .map_err(to_js)
 }
 
+/// The advisor's answer (JSON) to a question (JSON).
+#[wasm_bindgen(js_name = lossAdvise)]
+pub fn loss_advise(question: &str) -> Result<String, JsValue> {
+    nabla_core::losses::advise(question).map(|a| a.to_string()).map_err(to_js)
+}
+
 /// Every loss with its input names, as JSON.
 #[wasm_bindgen(js_name = lossCatalogue)]
 pub fn loss_catalogue() -> String {

@@ -198,6 +198,48 @@ export function fromConfig(spec: { name: string; config?: LossConfig }): Loss {
   return factory(spec.name)(spec.config ?? {});
 }
 
+export interface AdviseQuestion {
+  task: "regression" | "binary" | "multiclass" | "multilabel" | "sequence" | "ranking" | "segmentation";
+  /** What the model's last layer outputs (default "logits"). */
+  output?: "logits" | "probabilities";
+  /** Regression targets with outliers. */
+  outliers?: boolean;
+  /** Class imbalance: true, or the ratio of the most to the least frequent class. */
+  imbalance?: boolean | number;
+  network?: "mlp" | "cnn" | "rnn";
+  /** Sequences: one label per time step (default true); false for unaligned label sequences (CTC). */
+  aligned?: boolean;
+  /** Ranking data: "pairs" (default), "triplets" or "similarity". */
+  ranking?: "pairs" | "triplets" | "similarity";
+  /** Regression targets are counts (Poisson). */
+  counts?: boolean;
+  /** Regression that should also predict its uncertainty (Gaussian NLL). */
+  uncertainty?: boolean;
+}
+
+export interface Advice {
+  /** The recommended loss's name in `nb.losses`, and its config: `nb.losses[advice.loss](advice.config)`. */
+  loss: string;
+  config: LossConfig;
+  /** Why, in sentences. */
+  reasons: string[];
+  /** Other good choices and when to prefer them. */
+  alternatives: { loss: string; config: LossConfig; when: string }[];
+}
+
+/**
+ * Recommends a loss for a task, with its configuration and the reasons:
+ * `nb.losses.advise({ task: "multiclass", output: "logits" })` →
+ * `{ loss: "crossEntropy", config: { fromLogits: true }, reasons: [...] }`.
+ */
+export function advise(question: AdviseQuestion): Advice {
+  ready("losses.advise");
+  if (typeof question !== "object" || question === null) {
+    throw argError(ValueError, "INVALID_ARGUMENT", "losses.advise", "question", "an object such as { task: \"multiclass\" }", describe(question));
+  }
+  return JSON.parse(core(() => wasm.lossAdvise(JSON.stringify(question))));
+}
+
 /** The core's catalogue (names, inputs), for tests and tools. */
 export function coreCatalogue(): { name: string; inputs?: string[]; implemented: boolean }[] {
   ready("losses.coreCatalogue");

@@ -7,6 +7,7 @@
 //! them after `yTrue` (`cosineEmbedding(yTrue, x1, x2)`), and `tripletMargin` takes
 //! `(anchor, positive, negative)`.
 
+mod advise;
 mod config;
 pub mod reduction;
 
@@ -41,6 +42,7 @@ mod squared_hinge;
 mod triplet_margin;
 mod tversky;
 
+pub use advise::advise;
 pub use config::Config;
 pub use reduction::Reduction;
 
