@@ -182,4 +182,18 @@ mod tests {
     fn peak_loop_counts_its_flops() {
         assert_eq!(micro_kernel_peak(3), (3 * 2 * 4 * 8 * 256) as f64);
     }
+
+    use proptest::prelude::*;
+
+    fn dim() -> impl Strategy<Value = usize> {
+        prop_oneof![prop::sample::select(vec![0usize, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33]), 1usize..80]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(120))]
+        #[test]
+        fn simd_equals_scalar_on_random_shapes(m in dim(), k in dim(), n in dim(), ta: bool, tb: bool, acc: bool) {
+            assert_same(m, k, n, ta, tb, acc);
+        }
+    }
 }
