@@ -6,6 +6,7 @@ pub mod error;
 pub mod kernels;
 pub mod losses;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod runtime;
 pub mod shape;

@@ -13,6 +13,7 @@ pub mod map;
 pub mod matmul;
 mod matmul_scalar;
 mod matmul_simd128;
+pub mod optim;
 pub mod pool;
 mod pool_scalar;
 mod pool_simd128;

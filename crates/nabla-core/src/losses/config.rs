@@ -42,6 +42,27 @@ impl Config {
         }
     }
 
+    /// A nested object (e.g. a schedule) as its own config.
+    pub fn from_value(op: &'static str, v: &Value) -> Result<Config> {
+        match v {
+            Value::Object(map) => Ok(Config {
+                op,
+                map: map.clone(),
+            }),
+            other => Err(Error::invalid(
+                op,
+                "config",
+                "an object of options",
+                show(other),
+            )),
+        }
+    }
+
+    /// The raw value of `key`, if present and not null.
+    pub fn raw(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+
     /// Fails on any key outside `known` (plus "reduction", which every loss takes).
     pub fn check_keys(&self, known: &[&str]) -> Result<()> {
         for key in self.map.keys() {

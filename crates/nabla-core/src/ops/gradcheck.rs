@@ -60,7 +60,7 @@ fn gradcheck(name: &str, op: &dyn Op, inputs: Vec<Tensor>, check: &[usize]) {
         for j in 0..inputs[i].numel() {
             let x0 = inputs[i].data()[j];
             let h = 1e-2 * x0.abs().max(0.1);
-            let mut at = |v: f32| {
+            let at = |v: f32| {
                 let mut xs = inputs.clone();
                 xs[i].data_mut()[j] = v;
                 let r: Vec<&Tensor> = xs.iter().collect();

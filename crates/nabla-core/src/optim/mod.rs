@@ -1,0 +1,382 @@
+//! Optimizers: a config (hyperparameters with defaults, read from JSON), per-parameter
+//! state, and a step that applies gradient clipping, the learning-rate schedule and the
+//! update rule (kernels in `kernels::optim`, written after torch.optim, PyTorch 1.13).
+//!
+//!   sgd({learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0})
+//!   adam({learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, amsgrad: false})
+//!   adamW({... as adam, weightDecay: 0.01})      decoupled decay: p *= 1 − lr·wd first
+//!   rmsprop({learningRate: 0.01, rho: 0.99, epsilon: 1e-8, weightDecay: 0, momentum: 0, centered: false})
+//!   adagrad({learningRate: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, epsilon: 1e-10})
+//! plus, for all: clipNorm (global L2 norm, as clip_grad_norm_), clipValue, schedule.
+//!
+//! NOTE: epsilon defaults are torch's (Keras uses 1e-7 for Adam and RMSprop), and
+//! RMSprop's `rho` is torch's `alpha`.
+
+mod schedule;
+
+pub use schedule::Schedule;
+
+use crate::error::{Error, Result};
+use crate::kernels::optim;
+use crate::losses::Config;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Rule {
+    Sgd {
+        momentum: f32,
+        dampening: f32,
+        nesterov: bool,
+        wd: f32,
+    },
+    Adam {
+        b1: f32,
+        b2: f32,
+        eps: f32,
+        wd: f32,
+        amsgrad: bool,
+        decoupled: bool,
+    },
+    RmsProp {
+        alpha: f32,
+        eps: f32,
+        wd: f32,
+        momentum: f32,
+        centered: bool,
+    },
+    Adagrad {
+        lr_decay: f64,
+        wd: f32,
+        initial: f32,
+        eps: f32,
+    },
+}
+
+pub struct Optimizer {
+    name: &'static str,
+    lr: f64,
+    rule: Rule,
+    schedule: Schedule,
+    clip_norm: Option<f64>,
+    clip_value: Option<f32>,
+    steps: u64,
+    /// Per parameter: the rule's buffers (momentum, moments, accumulators), all of the parameter's length.
+    state: Vec<Vec<Vec<f32>>>,
+    /// Clipped gradients, reused from step to step.
+    scratch: Vec<Vec<f32>>,
+}
+
+pub const NAMES: [&str; 5] = ["sgd", "adam", "adamW", "rmsprop", "adagrad"];
+
+fn rate(cfg: &Config, key: &str, default: f64) -> Result<f64> {
+    cfg.f64_where(key, default, "a finite number ≥ 0", |v| {
+        v.is_finite() && v >= 0.0
+    })
+}
+
+fn unit(cfg: &Config, key: &str, default: f64) -> Result<f32> {
+    Ok(cfg.f64_where(key, default, "a number in [0, 1)", |v| {
+        (0.0..1.0).contains(&v)
+    })? as f32)
+}
+
+fn positive(cfg: &Config, key: &str, default: f64) -> Result<f32> {
+    Ok(cfg.f64_where(key, default, "a finite number > 0", |v| {
+        v.is_finite() && v > 0.0
+    })? as f32)
+}
+
+impl Optimizer {
+    /// Builds optimizer `name` from its JSON config.
+    pub fn new(name: &str, config: &str) -> Result<Optimizer> {
+        let name: &'static str = NAMES.iter().find(|n| **n == name).copied().ok_or_else(|| {
+            Error::invalid(
+                "optim",
+                "name",
+                "one of sgd, adam, adamW, rmsprop, adagrad",
+                format!("\"{name}\""),
+            )
+        })?;
+        let cfg = Config::parse(name, config)?;
+        let common = [
+            "learningRate",
+            "weightDecay",
+            "clipNorm",
+            "clipValue",
+            "schedule",
+        ];
+        let (lr_default, rule, keys): (f64, Rule, &[&str]) = match name {
+            "sgd" => {
+                let momentum = unit(&cfg, "momentum", 0.0)?;
+                let nesterov = cfg.bool("nesterov", false)?;
+                let dampening = unit(&cfg, "dampening", 0.0)?;
+                if nesterov && (momentum == 0.0 || dampening != 0.0) {
+                    return Err(Error::invalid(
+                        name,
+                        "nesterov",
+                        "momentum > 0 and dampening 0 (as torch requires)",
+                        format!("momentum {momentum}, dampening {dampening}"),
+                    ));
+                }
+                (
+                    0.01,
+                    Rule::Sgd {
+                        momentum,
+                        dampening,
+                        nesterov,
+                        wd: rate(&cfg, "weightDecay", 0.0)? as f32,
+                    },
+                    &["momentum", "dampening", "nesterov"],
+                )
+            }
+            "adam" | "adamW" => {
+                let decoupled = name == "adamW";
+                let rule = Rule::Adam {
+                    b1: unit(&cfg, "beta1", 0.9)?,
+                    b2: unit(&cfg, "beta2", 0.999)?,
+                    eps: positive(&cfg, "epsilon", 1e-8)?,
+                    wd: rate(&cfg, "weightDecay", if decoupled { 0.01 } else { 0.0 })? as f32,
+                    amsgrad: cfg.bool("amsgrad", false)?,
+                    decoupled,
+                };
+                (0.001, rule, &["beta1", "beta2", "epsilon", "amsgrad"])
+            }
+            "rmsprop" => {
+                let rule = Rule::RmsProp {
+                    alpha: unit(&cfg, "rho", 0.99)?,
+                    eps: positive(&cfg, "epsilon", 1e-8)?,
+                    wd: rate(&cfg, "weightDecay", 0.0)? as f32,
+                    momentum: unit(&cfg, "momentum", 0.0)?,
+                    centered: cfg.bool("centered", false)?,
+                };
+                (0.01, rule, &["rho", "epsilon", "momentum", "centered"])
+            }
+            _ => {
+                let rule = Rule::Adagrad {
+                    lr_decay: rate(&cfg, "lrDecay", 0.0)?,
+                    wd: rate(&cfg, "weightDecay", 0.0)? as f32,
+                    initial: rate(&cfg, "initialAccumulatorValue", 0.0)? as f32,
+                    eps: positive(&cfg, "epsilon", 1e-10)?,
+                };
+                (
+                    0.01,
+                    rule,
+                    &["lrDecay", "initialAccumulatorValue", "epsilon"],
+                )
+            }
+        };
+        let mut known: Vec<&str> = common.to_vec();
+        known.extend_from_slice(keys);
+        cfg.check_keys(&known)?;
+        let clip_norm = match cfg.f64("clipNorm", -1.0)? {
+            v if v == -1.0 => None,
+            v if v.is_finite() && v > 0.0 => Some(v),
+            v => {
+                return Err(Error::invalid(
+                    name,
+                    "clipNorm",
+                    "a finite number > 0",
+                    format!("{v}"),
+                ))
+            }
+        };
+        let clip_value = match cfg.f64("clipValue", -1.0)? {
+            v if v == -1.0 => None,
+            v if v.is_finite() && v > 0.0 => Some(v as f32),
+            v => {
+                return Err(Error::invalid(
+                    name,
+                    "clipValue",
+                    "a finite number > 0",
+                    format!("{v}"),
+                ))
+            }
+        };
+        Ok(Optimizer {
+            name,
+            lr: rate(&cfg, "learningRate", lr_default)?,
+            rule,
+            schedule: Schedule::from_config(name, &cfg)?,
+            clip_norm,
+            clip_value,
+            steps: 0,
+            state: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Steps taken so far.
+    pub fn iterations(&self) -> u64 {
+        self.steps
+    }
+
+    /// The learning rate the next step will use.
+    pub fn learning_rate(&self) -> f64 {
+        self.schedule.at(self.lr, self.steps)
+    }
+
+    fn buffers(&self) -> usize {
+        match self.rule {
+            Rule::Sgd { momentum, .. } => usize::from(momentum != 0.0),
+            Rule::Adam { amsgrad, .. } => 2 + usize::from(amsgrad),
+            Rule::RmsProp {
+                momentum, centered, ..
+            } => 1 + usize::from(centered) + usize::from(momentum != 0.0),
+            Rule::Adagrad { .. } => 1,
+        }
+    }
+
+    /// One update of every parameter from its gradient. Validates everything first, so
+    /// on error nothing has changed.
+    pub fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<()> {
+        if params.len() != grads.len() {
+            return Err(Error::invalid(
+                self.name,
+                "grads",
+                format!("one gradient per parameter ({})", params.len()),
+                format!("{}", grads.len()),
+            ));
+        }
+        for (i, (p, g)) in params.iter().zip(grads).enumerate() {
+            if p.len() != g.len() {
+                return Err(Error::shape(
+                    self.name,
+                    format!("grads[{i}]"),
+                    format!("{} values, as params[{i}]", p.len()),
+                    format!("{}", g.len()),
+                ));
+            }
+        }
+        if !self.state.is_empty() {
+            let same = self.state.len() == params.len()
+                && self
+                    .state
+                    .iter()
+                    .zip(params.iter())
+                    .all(|(s, p)| s.first().map_or(true, |b| b.len() == p.len()));
+            if !same {
+                return Err(Error::state(
+                    self.name,
+                    "the same parameters at every step",
+                    "a different set of parameters",
+                ));
+            }
+        } else {
+            let k = self.buffers();
+            let init = if let Rule::Adagrad { initial, .. } = self.rule {
+                initial
+            } else {
+                0.0
+            };
+            self.state = params
+                .iter()
+                .map(|p| (0..k).map(|_| vec![init; p.len()]).collect())
+                .collect();
+            self.scratch = params.iter().map(|p| vec![0.0; p.len()]).collect();
+        }
+        // Clipping works on a copy: the caller's gradients stay as they were.
+        for (s, g) in self.scratch.iter_mut().zip(grads) {
+            s.copy_from_slice(g);
+        }
+        if let Some(v) = self.clip_value {
+            for s in &mut self.scratch {
+                for x in s.iter_mut() {
+                    *x = x.clamp(-v, v);
+                }
+            }
+        }
+        if let Some(max) = self.clip_norm {
+            let total = self
+                .scratch
+                .iter()
+                .flat_map(|s| s.iter())
+                .map(|&x| x as f64 * x as f64)
+                .sum::<f64>()
+                .sqrt();
+            let coef = max / (total + 1e-6);
+            if coef < 1.0 {
+                for s in &mut self.scratch {
+                    for x in s.iter_mut() {
+                        *x = (*x as f64 * coef) as f32;
+                    }
+                }
+            }
+        }
+        let lr = self.learning_rate();
+        self.steps += 1;
+        let t = self.steps;
+        for ((p, g), state) in params.iter_mut().zip(&self.scratch).zip(&mut self.state) {
+            match self.rule {
+                Rule::Sgd {
+                    momentum,
+                    dampening,
+                    nesterov,
+                    wd,
+                } => optim::sgd(
+                    p,
+                    g,
+                    state.first_mut().map(|b| &mut b[..]),
+                    lr as f32,
+                    momentum,
+                    dampening,
+                    nesterov,
+                    wd,
+                    t == 1,
+                ),
+                Rule::Adam {
+                    b1,
+                    b2,
+                    eps,
+                    wd,
+                    amsgrad,
+                    decoupled,
+                } => {
+                    let bc1 = 1.0 - (b1 as f64).powi(t as i32);
+                    let bc2 = 1.0 - (b2 as f64).powi(t as i32);
+                    let (m, rest) = state.split_first_mut().expect("adam state");
+                    let (v, rest) = rest.split_first_mut().expect("adam state");
+                    let vmax = if amsgrad {
+                        rest.first_mut().map(|b| &mut b[..])
+                    } else {
+                        None
+                    };
+                    optim::adam(
+                        p, g, m, v, vmax, lr as f32, b1, b2, eps, wd, decoupled, bc1 as f32,
+                        bc2 as f32,
+                    )
+                }
+                Rule::RmsProp {
+                    alpha,
+                    eps,
+                    wd,
+                    momentum,
+                    centered,
+                } => {
+                    let (sq, rest) = state.split_first_mut().expect("rmsprop state");
+                    let (ga, rest) = if centered {
+                        let (a, r) = rest.split_first_mut().expect("centered");
+                        (Some(&mut a[..]), r)
+                    } else {
+                        (None, rest)
+                    };
+                    let buf = if momentum != 0.0 {
+                        rest.first_mut().map(|b| &mut b[..])
+                    } else {
+                        None
+                    };
+                    optim::rmsprop(p, g, sq, ga, buf, lr as f32, alpha, eps, wd, momentum)
+                }
+                Rule::Adagrad {
+                    lr_decay, wd, eps, ..
+                } => {
+                    let clr = lr / (1.0 + (t - 1) as f64 * lr_decay);
+                    optim::adagrad(p, g, &mut state[0], clr as f32, eps, wd)
+                }
+            }
+        }
+        Ok(())
+    }
+}
