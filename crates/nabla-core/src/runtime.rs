@@ -103,6 +103,37 @@ impl Runtime {
         Ok(outputs.into_iter().map(|t| self.insert(t)).collect())
     }
 
+    /// Runs `f` on the float values of `params` (mutable, updated in place; a tensor still
+    /// referenced elsewhere, e.g. by a tape, is copied first) and `grads` (read-only).
+    pub fn update(&mut self, op: &'static str, params: &[u32], grads: &[u32], f: impl FnOnce(&mut [&mut [f32]], &[&[f32]]) -> Result<()>) -> Result<()> {
+        let mut grad_rcs = Vec::with_capacity(grads.len());
+        for (i, &id) in grads.iter().enumerate() {
+            let g = self.get(op, &format!("grads[{i}]"), id)?.clone();
+            g.f32s(op, &format!("grads[{i}]"))?;
+            grad_rcs.push(g);
+        }
+        for (i, &id) in params.iter().enumerate() {
+            self.get(op, &format!("params[{i}]"), id)?.f32s(op, &format!("params[{i}]"))?;
+            if params[..i].contains(&id) {
+                return Err(Error::invalid(op, format!("params[{i}]"), "distinct tensors", "a tensor listed twice"));
+            }
+        }
+        let mut taken: Vec<Tensor> = Vec::with_capacity(params.len());
+        for &id in params {
+            let rc = self.tensors.remove(&id).expect("checked above");
+            taken.push(Rc::try_unwrap(rc).unwrap_or_else(|shared| (*shared).clone()));
+        }
+        let result = {
+            let g: Vec<&[f32]> = grad_rcs.iter().map(|t| t.data()).collect();
+            let mut p: Vec<&mut [f32]> = taken.iter_mut().map(|t| t.data_mut()).collect();
+            f(&mut p, &g)
+        };
+        for (&id, t) in params.iter().zip(taken) {
+            self.tensors.insert(id, Rc::new(t));
+        }
+        result
+    }
+
     /// Opens the tape for one `grad` call and watches `ids`.
     pub fn begin_grad(&mut self, ids: &[u32]) -> Result<()> {
         if self.tape.is_some() {

@@ -391,6 +391,34 @@ pub fn loss_catalogue() -> String {
     nabla_core::losses::catalogue_json()
 }
 
+// --- optimizers ---------------------------------------------------------------------
+
+/// An optimizer with its state; `step` updates parameter tensors in place.
+#[wasm_bindgen]
+pub struct Optimizer(nabla_core::optim::Optimizer);
+
+#[wasm_bindgen]
+impl Optimizer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(name: &str, config: &str) -> Result<Optimizer, JsValue> {
+        nabla_core::optim::Optimizer::new(name, config).map(Optimizer).map_err(to_js)
+    }
+
+    pub fn step(&mut self, params: Vec<u32>, grads: Vec<u32>) -> Result<(), JsValue> {
+        let opt = &mut self.0;
+        rt(|r| r.update(opt.name(), &params, &grads, |p, g| opt.step(p, g)))
+    }
+
+    #[wasm_bindgen(js_name = learningRate)]
+    pub fn learning_rate(&self) -> f64 {
+        self.0.learning_rate()
+    }
+
+    pub fn iterations(&self) -> f64 {
+        self.0.iterations() as f64
+    }
+}
+
 // --- autograd -----------------------------------------------------------------------
 
 #[wasm_bindgen(js_name = beginGrad)]

@@ -15,6 +15,8 @@ export {
 export type { Conv1dOptions, Conv2dOptions, Padding, Pool1dOptions, Pool2dOptions, ReduceOptions, TensorLike } from "./ops.js";
 export { grad, valueAndGrad, vjp } from "./grad.js";
 export * as losses from "./losses.js";
+export * as optim from "./optim.js";
+export type { AdagradConfig, AdamConfig, Optimizer, OptimizerConfig, RmspropConfig, Schedule, SgdConfig } from "./optim.js";
 export type { Advice, AdviseQuestion, Loss, LossCallOptions, LossConfig, LossInput, Reduction } from "./losses.js";
 export type { ValueAndGrad } from "./grad.js";
 export { NablaError, ShapeError, ValueError, StateError, FormatError, GradientError, InternalError } from "./errors.js";
