@@ -186,7 +186,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn dim() -> impl Strategy<Value = usize> {
-        prop_oneof![prop::sample::select(vec![0usize, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33]), 1usize..80]
+        prop_oneof![
+            prop::sample::select(vec![0usize, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33]),
+            1usize..80
+        ]
     }
 
     proptest! {

@@ -6,16 +6,39 @@ use super::Config;
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
 
-const TASKS: &[&str] = &["regression", "binary", "multiclass", "multilabel", "sequence", "ranking", "segmentation"];
+const TASKS: &[&str] = &[
+    "regression",
+    "binary",
+    "multiclass",
+    "multilabel",
+    "sequence",
+    "ranking",
+    "segmentation",
+];
 
 /// Reads the question (`{ task, output, outliers, imbalance, ... }`) and answers with
 /// `{ loss, config, reasons, alternatives }`.
 pub fn advise(question: &str) -> Result<Value> {
     let q = Config::parse("losses.advise", question)?;
-    q.check_keys(&["task", "output", "outliers", "imbalance", "network", "aligned", "ranking", "counts", "uncertainty"])?;
+    q.check_keys(&[
+        "task",
+        "output",
+        "outliers",
+        "imbalance",
+        "network",
+        "aligned",
+        "ranking",
+        "counts",
+        "uncertainty",
+    ])?;
     let task = q.choice("task", "", TASKS).and_then(|t| {
         if t.is_empty() {
-            Err(Error::invalid("losses.advise", "task", format!("one of {}", TASKS.join(", ")), "nothing"))
+            Err(Error::invalid(
+                "losses.advise",
+                "task",
+                format!("one of {}", TASKS.join(", ")),
+                "nothing",
+            ))
         } else {
             Ok(t)
         }
@@ -27,7 +50,12 @@ pub fn advise(question: &str) -> Result<Value> {
     let ratio = match q.bool("imbalance", false) {
         Ok(true) => 10.0,
         Ok(false) => 1.0,
-        Err(_) => q.f64_where("imbalance", 1.0, "true/false or a frequency ratio ≥ 1", |v| v >= 1.0)?,
+        Err(_) => q.f64_where(
+            "imbalance",
+            1.0,
+            "true/false or a frequency ratio ≥ 1",
+            |v| v >= 1.0,
+        )?,
     };
     let imbalanced = ratio >= 3.0;
     let network = q.choice("network", "mlp", &["mlp", "cnn", "rnn"])?;
@@ -66,7 +94,10 @@ pub fn advise(question: &str) -> Result<Value> {
             if imbalanced {
                 reasons.push(format!("classes are imbalanced (about {ratio}:1): focal loss down-weights the many easy examples by (1 − p_t)^γ so the rare class drives learning"));
                 alternatives.push(json!({ "loss": "binaryCrossEntropy", "config": { "fromLogits": logits, "posWeight": ratio }, "when": "you prefer to reweight positives by the imbalance ratio" }));
-                ("focal", json!({ "gamma": 2.0, "alpha": 0.25, "fromLogits": logits }))
+                (
+                    "focal",
+                    json!({ "gamma": 2.0, "alpha": 0.25, "fromLogits": logits }),
+                )
             } else {
                 alternatives.push(json!({ "loss": "hinge", "config": {}, "when": "you want a max-margin classifier (labels ±1, raw scores)" }));
                 ("binaryCrossEntropy", json!({ "fromLogits": logits }))
@@ -97,10 +128,16 @@ pub fn advise(question: &str) -> Result<Value> {
                 reasons.push("one label per time step: sequence cross-entropy over [batch, time, classes], padded steps excluded by ignoreIndex or a mask, averaged over the real tokens".into());
                 reasons.push(from_logits_reason.into());
                 alternatives.push(json!({ "loss": "sequenceCrossEntropy", "config": { "fromLogits": logits, "normalize": "timesteps" }, "when": "you want each time step weighted equally (mean over steps of per-step losses)" }));
-                ("sequenceCrossEntropy", json!({ "fromLogits": logits, "ignoreIndex": -100, "normalize": "tokens" }))
+                (
+                    "sequenceCrossEntropy",
+                    json!({ "fromLogits": logits, "ignoreIndex": -100, "normalize": "tokens" }),
+                )
             } else {
                 reasons.push("the label sequence is shorter than the input and not aligned to it (speech, handwriting): CTC sums over all alignments with a blank symbol".into());
-                ("ctc", json!({ "blank": 0, "fromLogits": logits, "zeroInfinity": true }))
+                (
+                    "ctc",
+                    json!({ "blank": 0, "fromLogits": logits, "zeroInfinity": true }),
+                )
             }
         }
         "ranking" => match q.choice("ranking", "pairs", &["pairs", "triplets", "similarity"])? {
@@ -123,14 +160,19 @@ pub fn advise(question: &str) -> Result<Value> {
             if imbalanced {
                 reasons.push("the foreground is rare: Tversky with beta > alpha penalizes missed foreground (false negatives) more than false alarms".into());
                 alternatives.push(json!({ "loss": "dice", "config": { "smooth": 1.0 }, "when": "false positives and negatives cost the same" }));
-                ("tversky", json!({ "alpha": 0.3, "beta": 0.7, "smooth": 1.0 }))
+                (
+                    "tversky",
+                    json!({ "alpha": 0.3, "beta": 0.7, "smooth": 1.0 }),
+                )
             } else {
                 alternatives.push(json!({ "loss": "binaryCrossEntropy", "config": { "fromLogits": logits }, "when": "per-pixel calibration matters; often summed with Dice" }));
                 ("dice", json!({ "smooth": 1.0 }))
             }
         }
     };
-    Ok(json!({ "loss": loss, "config": config, "reasons": reasons, "alternatives": alternatives, "task": task, "output": output }))
+    Ok(
+        json!({ "loss": loss, "config": config, "reasons": reasons, "alternatives": alternatives, "task": task, "output": output }),
+    )
 }
 
 #[cfg(test)]
@@ -168,7 +210,10 @@ mod tests {
                 let (name, cfg) = (loss.as_str().unwrap(), config.to_string());
                 if let Err(e) = build(name, &cfg) {
                     // Losses still being written are allowed to refuse; a bad config is not.
-                    assert_eq!(e.received, "one still being written", "{q} → {name} {cfg}: {e}");
+                    assert_eq!(
+                        e.received, "one still being written",
+                        "{q} → {name} {cfg}: {e}"
+                    );
                 }
             }
         }
@@ -176,11 +221,27 @@ mod tests {
 
     #[test]
     fn picks_by_output_and_data() {
-        assert_eq!(advise(r#"{"task":"multiclass"}"#).unwrap()["config"]["fromLogits"], true);
-        assert_eq!(advise(r#"{"task":"multiclass","output":"probabilities"}"#).unwrap()["config"]["fromLogits"], false);
-        assert_eq!(advise(r#"{"task":"regression","outliers":true}"#).unwrap()["loss"], "huber");
-        assert_eq!(advise(r#"{"task":"binary","imbalance":2}"#).unwrap()["loss"], "binaryCrossEntropy");
-        assert_eq!(advise(r#"{"task":"binary","imbalance":5}"#).unwrap()["loss"], "focal");
+        assert_eq!(
+            advise(r#"{"task":"multiclass"}"#).unwrap()["config"]["fromLogits"],
+            true
+        );
+        assert_eq!(
+            advise(r#"{"task":"multiclass","output":"probabilities"}"#).unwrap()["config"]
+                ["fromLogits"],
+            false
+        );
+        assert_eq!(
+            advise(r#"{"task":"regression","outliers":true}"#).unwrap()["loss"],
+            "huber"
+        );
+        assert_eq!(
+            advise(r#"{"task":"binary","imbalance":2}"#).unwrap()["loss"],
+            "binaryCrossEntropy"
+        );
+        assert_eq!(
+            advise(r#"{"task":"binary","imbalance":5}"#).unwrap()["loss"],
+            "focal"
+        );
     }
 
     #[test]
@@ -188,6 +249,11 @@ mod tests {
         let e = advise(r#"{"task":"clustering"}"#).unwrap_err();
         assert_eq!(e.to_string(), "losses.advise: invalid `task`: expected one of \"regression\", \"binary\", \"multiclass\", \"multilabel\", \"sequence\", \"ranking\", \"segmentation\", received \"clustering\"");
         assert_eq!(advise("{}").unwrap_err().arg, "task");
-        assert_eq!(advise(r#"{"task":"binary","outlier":true}"#).unwrap_err().arg, "config");
+        assert_eq!(
+            advise(r#"{"task":"binary","outlier":true}"#)
+                .unwrap_err()
+                .arg,
+            "config"
+        );
     }
 }
