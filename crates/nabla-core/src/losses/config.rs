@@ -58,6 +58,11 @@ impl Config {
         }
     }
 
+    /// Whether `key` is given as an explicit `null` (distinct from leaving it out).
+    pub fn is_null(&self, key: &str) -> bool {
+        matches!(self.map.get(key), Some(Value::Null))
+    }
+
     /// The raw value of `key`, if present and not null.
     pub fn raw(&self, key: &str) -> Option<&Value> {
         self.get(key)

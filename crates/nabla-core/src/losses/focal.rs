@@ -1,13 +1,469 @@
-//! (being written)
+//! Focal loss: cross-entropy scaled down where the prediction is already confident,
+//!   l = −α_t·(1 − p_t)^γ·log p_t
+//! in two modes, chosen by the targets:
+//!   binary (float 0/1 targets of yPred's shape; elementwise units): p_t = p if t = 1
+//!     else 1 − p, α_t = α if t = 1 else 1 − α. From logits x, with z = ±x (+ for t = 1):
+//!     log p_t = −softplus(−z), (1 − p_t)^γ = e^(−γ·softplus(z)) (finite and exact for
+//!     ±1e4); dl/dz = α_t·e^(−γ·softplus(z))·(−σ(−z) − γ·σ(z)·softplus(−z)).
+//!   multiclass (int32 labels y of shape [...], scores [..., C]; one unit per row):
+//!     p_t = p_y, α_t = α for every class; log p_y = x_y − logSumExp(x) (max-shifted, in
+//!     f64) and 1 − p_y = −expm1(log p_y). With L = log p_y, P = p_y, r = L/(1 − P):
+//!     dl/dL = −α·(1 − P)^γ·(1 − γ·P·r), dl/dx_k = dl/dL·([k = y] − p_k).
+//! Probabilities (fromLogits false) are clipped to [1e-7, 1 − 1e-7] (as Keras), with
+//! gradient 0 where clipped; dl/dP = −α_t·(1 − P)^γ·(1/P − γ·L/(1 − P)).
+//! `alpha: null` disables the α weighting (α_t = 1); γ = 0 and no α is cross-entropy.
+//! See: torchvision.ops.sigmoid_focal_loss, keras.losses.BinaryFocalCrossentropy /
+//! CategoricalFocalCrossentropy.
+//!
+//! NOTE: binary targets must be exactly 0 or 1 (torchvision and Keras also take soft
+//! targets). Multiclass probabilities are not renormalized (Keras divides by the row
+//! sum); only p_y is read and receives a gradient.
 
-use super::{Config, Loss};
+use super::nll::rows;
+use super::soft_margin::{sigmoid, softplus};
+use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::shape::Shape;
+use crate::tensor::{DType, Tensor};
+
+const OP: &str = "focal";
+/// The probability clip, as Keras's backend epsilon.
+const CLIP: f64 = 1e-7;
+
+pub struct Focal {
+    gamma: f64,
+    /// None: no α weighting (`alpha: null`).
+    alpha: Option<f64>,
+    from_logits: bool,
+}
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
-    Err(Error::invalid(
-        cfg.op,
-        "name",
-        "an implemented loss",
-        "one still being written",
-    ))
+    cfg.check_keys(&["gamma", "alpha", "fromLogits"])?;
+    // `alpha: null` means no weighting, unlike leaving alpha out (0.25).
+    let alpha = match cfg.f64("alpha", 0.25)? {
+        _ if cfg.is_null("alpha") => None,
+        a if (0.0..=1.0).contains(&a) => Some(a),
+        a => {
+            return Err(Error::invalid(
+                OP,
+                "alpha",
+                "a number in [0, 1], or null for no weighting",
+                format!("{a}"),
+            ))
+        }
+    };
+    Ok(Box::new(Focal {
+        gamma: cfg.f64_where("gamma", 2.0, "a finite number ≥ 0", |v| {
+            v.is_finite() && v >= 0.0
+        })?,
+        alpha,
+        from_logits: cfg.bool("fromLogits", false)?,
+    }))
+}
+
+/// Probabilities in [0, 1], or an error pointing to `fromLogits`.
+fn check_probs(p: &[f32]) -> Result<()> {
+    match p
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+    {
+        Some((i, v)) => Err(Error::invalid(
+            OP,
+            "yPred",
+            "probabilities in [0, 1] (pass fromLogits: true for logits)",
+            format!("{v} at index {i}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl Focal {
+    /// (1 − P)^γ, with 0^0 = 1.
+    fn focus(&self, one_minus_p: f64) -> f64 {
+        if self.gamma == 0.0 {
+            1.0
+        } else {
+            one_minus_p.powf(self.gamma)
+        }
+    }
+
+    /// Loss and dl/dP for a clipped probability p_t (0 gradient where clipped).
+    fn prob_term(&self, a: f64, p: f64) -> (f64, f64) {
+        let (q, r) = (p.clamp(CLIP, 1.0 - CLIP), (1.0 - p).clamp(CLIP, 1.0 - CLIP));
+        let (l, f) = (q.ln(), self.focus(r));
+        let d = if p >= CLIP && 1.0 - p >= CLIP {
+            -a * f * (1.0 / q - self.gamma * l / r)
+        } else {
+            0.0
+        };
+        (-a * f * l, d)
+    }
+
+    /// Elementwise losses and dl/dp for 0/1 targets.
+    fn binary(&self, t: &[f32], p: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let (mut values, mut local) = (vec![0f32; p.len()], vec![0f32; p.len()]);
+        for i in 0..p.len() {
+            let pos = t[i] == 1.0;
+            let s = if pos { 1.0 } else { -1.0 };
+            let a = self.alpha.map_or(1.0, |a| if pos { a } else { 1.0 - a });
+            let (l, d) = if self.from_logits {
+                let z = s * p[i] as f64;
+                let f = (-self.gamma * softplus(z)).exp();
+                let sp = softplus(-z);
+                (
+                    a * f * sp,
+                    a * f * (-sigmoid(-z) - self.gamma * sigmoid(z) * sp),
+                )
+            } else {
+                let pt = if pos { p[i] as f64 } else { 1.0 - p[i] as f64 };
+                self.prob_term(a, pt)
+            };
+            values[i] = l as f32;
+            local[i] = (s * d) as f32;
+        }
+        (values, local)
+    }
+
+    /// Per-row losses and dl/dx for class labels.
+    fn multiclass(&self, y: &[i32], x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
+        let a = self.alpha.unwrap_or(1.0);
+        let (mut values, mut local) = (vec![0f32; y.len()], vec![0f32; x.len()]);
+        for (row, &yi) in y.iter().enumerate() {
+            let (xs, g, yi) = (
+                &x[row * c..(row + 1) * c],
+                &mut local[row * c..(row + 1) * c],
+                yi as usize,
+            );
+            if !self.from_logits {
+                let (l, d) = self.prob_term(a, xs[yi] as f64);
+                values[row] = l as f32;
+                g[yi] = d as f32;
+                continue;
+            }
+            let m = xs.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+            let m = if m.is_finite() { m } else { 0.0 };
+            let lse = m + xs.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+            let l = xs[yi] as f64 - lse;
+            let (p, q) = (l.exp(), -l.exp_m1());
+            let f = self.focus(q);
+            let r = if q == 0.0 { -1.0 } else { l / q };
+            values[row] = (-a * f * l) as f32;
+            let dl = -a * f * (1.0 - self.gamma * p * r);
+            for k in 0..c {
+                let pk = (xs[k] as f64 - lse).exp();
+                g[k] = (dl * (f64::from(u8::from(k == yi)) - pk)) as f32;
+            }
+        }
+        (values, local)
+    }
+}
+
+impl Loss for Focal {
+    fn name(&self) -> &'static str {
+        OP
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+        let (target, pred) = (x[0], x[1]);
+        let p = pred.f32s(OP, "yPred")?;
+        if target.dtype() == DType::I32 {
+            let r = rows(OP, pred)?;
+            let y = class_labels(OP, target, pred, None)?;
+            if !self.from_logits {
+                check_probs(p)?;
+            }
+            let (values, local) = self.multiclass(y, p, r.c);
+            return Ok(Units {
+                values: Tensor::new(r.shape, values),
+                denom: r.rows as f64,
+                batch: r.batch,
+                saved: vec![Tensor::new(pred.shape().clone(), local)],
+            });
+        }
+        let t = target.f32s(OP, "yTrue")?;
+        if target.dims() != pred.dims() {
+            let pd = pred.dims();
+            return Err(Error::shape(
+                OP,
+                "yTrue",
+                format!(
+                    "0/1 targets of yPred's shape {} (binary), or int32 class indices of shape {} (multiclass)",
+                    pred.shape(),
+                    Shape::new(pd[..pd.len().saturating_sub(1)].to_vec())
+                ),
+                format!("float32 of shape {}", target.shape()),
+            ));
+        }
+        if let Some((i, v)) = t.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
+            return Err(Error::invalid(
+                OP,
+                "yTrue",
+                "binary targets that are 0 or 1 (or int32 class indices)",
+                format!("{v} at index {i}"),
+            ));
+        }
+        if !self.from_logits {
+            check_probs(p)?;
+        }
+        let (values, local) = self.binary(t, p);
+        let mut units = Units::elementwise(Tensor::new(pred.shape().clone(), values));
+        units.saved.push(Tensor::new(pred.shape().clone(), local));
+        Ok(units)
+    }
+
+    fn backward(&self, x: &[&Tensor], units: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
+        let local = units.saved[0].data();
+        // Elements per unit: 1 (binary) or C (multiclass).
+        let per = (local.len() / up.len().max(1)).max(1);
+        let g = local
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| (up[i / per] as f64 * d as f64) as f32)
+            .collect();
+        Ok(vec![None, Some(Tensor::new(x[1].shape().clone(), g))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::LossOp;
+    use super::*;
+    use crate::autograd::Op;
+
+    fn err(cfg: &str, inputs: &[&Tensor]) -> String {
+        match LossOp::new(OP, cfg, false) {
+            Err(e) => e.to_string(),
+            Ok(op) => op
+                .forward(inputs)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn none(cfg: &str, y: &Tensor, p: &Tensor) -> Vec<f32> {
+        let cfg = format!("{{\"reduction\":\"none\"{cfg}}}");
+        let op = LossOp::new(OP, &cfg, false).unwrap();
+        op.forward(&[y, p]).unwrap().data().to_vec()
+    }
+
+    fn close(a: &[f32], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (*x as f64 - y).abs() < 1e-6 * (1.0 + y.abs()),
+                "{a:?} vs {b:?}"
+            );
+        }
+    }
+
+    fn sig(x: &Tensor) -> Tensor {
+        t(
+            &x.data()
+                .iter()
+                .map(|&v| sigmoid(v as f64) as f32)
+                .collect::<Vec<_>>(),
+            x.dims(),
+        )
+    }
+
+    #[test]
+    fn binary_known_values() {
+        let (y, p) = (t(&[1.0, 0.0], &[2]), t(&[0.8, 0.8], &[2]));
+        let (l8, l2) = (0.8f64.ln(), 0.2f64.ln());
+        close(&none("", &y, &p), &[-0.25 * 0.04 * l8, -0.75 * 0.64 * l2]);
+        close(&none(r#","alpha":null"#, &y, &p), &[-0.04 * l8, -0.64 * l2]);
+        close(
+            &none(r#","alpha":0.6,"gamma":1"#, &y, &p),
+            &[-0.6 * 0.2 * l8, -0.4 * 0.8 * l2],
+        );
+        // γ = 0 without α is binary cross-entropy.
+        close(&none(r#","alpha":null,"gamma":0"#, &y, &p), &[-l8, -l2]);
+        let mean = value(OP, "", &[&y, &p]) as f64;
+        assert!((mean - (-0.01 * l8 - 0.48 * l2) / 2.0).abs() < 1e-6);
+        // Saturated probabilities are clipped: finite, with no gradient.
+        let (y, p) = (
+            t(&[1.0, 0.0, 1.0, 0.0], &[4]),
+            t(&[0.0, 1.0, 1.0, 0.0], &[4]),
+        );
+        let v = none(r#","gamma":0,"alpha":null"#, &y, &p);
+        close(&v[..2], &[-(1e-7f64.ln()); 2]);
+        let (_, g) = LossOp::new(OP, "", false)
+            .unwrap()
+            .value_and_grad(&[&y, &p])
+            .unwrap();
+        assert_eq!(g[0].data(), &[0.0; 4]);
+    }
+
+    #[test]
+    fn binary_logits_are_stable_and_exact() {
+        let y = t(&[1.0, 0.0, 1.0, 0.0], &[2, 2]);
+        let x = t(&[1e4, -1e4, -1e4, 1e4], &[2, 2]);
+        assert_eq!(
+            none(r#","fromLogits":true"#, &y, &x),
+            [0.0, 0.0, 2.5e3, 7.5e3]
+        );
+        assert_eq!(
+            none(r#","fromLogits":true,"alpha":null,"gamma":0.5"#, &y, &x),
+            [0.0, 0.0, 1e4, 1e4]
+        );
+        let (_, g) = LossOp::new(OP, r#"{"fromLogits":true,"reduction":"sum"}"#, false)
+            .unwrap()
+            .value_and_grad(&[&y, &x])
+            .unwrap();
+        assert_eq!(g[0].data(), &[0.0, 0.0, -0.25, 0.75]);
+        // Logits and their sigmoids agree.
+        let x = normal(&[3, 5], 4);
+        let y = t(
+            &(0..15).map(|i| (i % 2) as f32).collect::<Vec<_>>(),
+            &[3, 5],
+        );
+        for cfg in [
+            "",
+            r#","alpha":null,"gamma":0.5"#,
+            r#","alpha":0.9,"gamma":3"#,
+        ] {
+            let a = none(&format!(r#","fromLogits":true{cfg}"#), &y, &x);
+            let b = none(cfg, &y, &sig(&x));
+            for (a, b) in a.iter().zip(&b) {
+                assert!((a - b).abs() < 1e-5 * (1.0 + a.abs()), "{cfg}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn multiclass_known_values() {
+        let x = t(&[0.0, 3f32.ln(), 1e4, -1e4], &[2, 2]);
+        let p = t(&[0.25, 0.75, 1.0, 0.0], &[2, 2]);
+        let (l75, l25) = (0.75f64.ln(), 0.25f64.ln());
+        let y = labels(&[1, 1], &[2]);
+        let a = none(r#","fromLogits":true"#, &y, &x);
+        close(&a[..1], &[-0.25 * 0.0625 * l75]);
+        assert_eq!(a[1], 0.25 * 2e4);
+        let b = none("", &y, &p);
+        close(&b, &[-0.25 * 0.0625 * l75, -0.25 * 1e-7f64.ln()]);
+        let y = labels(&[0, 0], &[2]);
+        let a = none(r#","fromLogits":true,"alpha":null"#, &y, &x);
+        close(&a[..1], &[-0.5625 * l25]);
+        assert_eq!(a[1], 0.0);
+        close(
+            &none(r#","alpha":null,"gamma":1"#, &y, &p)[..1],
+            &[-0.75 * l25],
+        );
+        // A single row [C] with a scalar label.
+        close(
+            &none(
+                r#","gamma":0,"alpha":null"#,
+                &labels(&[2], &[]),
+                &t(&[0.2, 0.3, 0.5], &[3]),
+            ),
+            &[-(0.5f64.ln())],
+        );
+        let mean = value(
+            OP,
+            r#"{"fromLogits":true,"gamma":0,"alpha":null}"#,
+            &[&labels(&[1, 0], &[2]), &x],
+        );
+        assert!((mean as f64 - (-l75 + 0.0) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn gradients() {
+        for cfg in [
+            "{}",
+            r#"{"alpha":null,"gamma":0}"#,
+            r#"{"alpha":0.6,"gamma":0.5}"#,
+            r#"{"alpha":null,"gamma":3}"#,
+        ] {
+            let logits = format!(r#"{{"fromLogits":true,{}"#, &cfg[1..]);
+            let logits = logits.replace(",}", "}");
+            for (dims, seed) in [(&[3usize, 5][..], 1u64), (&[7][..], 2), (&[1, 4][..], 3)] {
+                let n: usize = dims.iter().product();
+                let y = t(
+                    &(0..n)
+                        .map(|i| ((i * 7) % 3 == 0) as u8 as f32)
+                        .collect::<Vec<_>>(),
+                    dims,
+                );
+                let x = normal(dims, seed);
+                let p = t(
+                    &sig(&x)
+                        .data()
+                        .iter()
+                        .map(|v| v * 0.9 + 0.05)
+                        .collect::<Vec<_>>(),
+                    dims,
+                );
+                gradcheck(OP, cfg, vec![y.clone(), p], 1e-3, 2e-3);
+                gradcheck(OP, &logits, vec![y, x], 1e-3, 1e-3);
+            }
+            for (n, c, seed) in [(3usize, 5usize, 4u64), (1, 7, 5), (4, 2, 6)] {
+                let y = labels(
+                    &(0..n).map(|i| ((i * 3) % c) as i32).collect::<Vec<_>>(),
+                    &[n],
+                );
+                let x = normal(&[n, c], seed);
+                let p = t(
+                    &sig(&x)
+                        .data()
+                        .iter()
+                        .map(|v| v * 0.9 + 0.05)
+                        .collect::<Vec<_>>(),
+                    &[n, c],
+                );
+                gradcheck(OP, cfg, vec![y.clone(), p], 1e-3, 2e-3);
+                gradcheck(OP, &logits, vec![y, x], 1e-3, 1e-3);
+            }
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let p = t(&[0.5, 0.5, 0.5, 0.5], &[2, 2]);
+        assert_eq!(
+            err(r#"{"gamma":-1}"#, &[]),
+            "focal: invalid `gamma`: expected a finite number ≥ 0, received -1"
+        );
+        assert_eq!(
+            err(r#"{"alpha":1.5}"#, &[]),
+            "focal: invalid `alpha`: expected a number in [0, 1], or null for no weighting, received 1.5"
+        );
+        assert_eq!(
+            err(r#"{"alpha":"none"}"#, &[]),
+            "focal: invalid `alpha`: expected a number, received \"none\""
+        );
+        assert_eq!(
+            err("", &[&t(&[1.0, 0.5, 0.0, 1.0], &[2, 2]), &p]),
+            "focal: invalid `yTrue`: expected binary targets that are 0 or 1 (or int32 class indices), received 0.5 at index 1"
+        );
+        assert_eq!(
+            err("", &[&t(&[1.0, 0.0], &[2]), &p]),
+            "focal: invalid `yTrue`: expected 0/1 targets of yPred's shape [2, 2] (binary), or int32 class indices of shape [2] (multiclass), received float32 of shape [2]"
+        );
+        assert_eq!(
+            err("", &[&labels(&[0, 2], &[2]), &p]),
+            "focal: invalid `yTrue`: expected class indices in [0, 2), received 2 at index 1"
+        );
+        assert_eq!(
+            err("", &[&labels(&[0, 1], &[2]), &t(&[0.5, 1.5, 0.5, 0.5], &[2, 2])]),
+            "focal: invalid `yPred`: expected probabilities in [0, 1] (pass fromLogits: true for logits), received 1.5 at index 1"
+        );
+        assert_eq!(
+            err("", &[&t(&[1.0, 0.0, 0.0, 1.0], &[2, 2]), &t(&[0.5, -0.5, 0.5, 0.5], &[2, 2])]),
+            "focal: invalid `yPred`: expected probabilities in [0, 1] (pass fromLogits: true for logits), received -0.5 at index 1"
+        );
+        assert_eq!(
+            err(
+                r#"{"fromLogits":true}"#,
+                &[&labels(&[0, 1], &[2]), &t(&[0.5, 1.5, 0.5, 0.5], &[2, 2])]
+            ),
+            ""
+        );
+        assert_eq!(
+            err(r#"{"beta":1}"#, &[]),
+            "focal: invalid `config`: expected options among gamma, alpha, fromLogits, reduction, received unknown option `beta`"
+        );
+    }
 }
