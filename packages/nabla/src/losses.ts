@@ -205,7 +205,7 @@ export interface AdviseQuestion {
   /** Regression targets with outliers. */
   outliers?: boolean;
   /** Class imbalance: true, or the ratio of the most to the least frequent class. */
-  imbalance?: boolean | number;
+  classImbalance?: boolean | number;
   network?: "mlp" | "cnn" | "rnn";
   /** Sequences: one label per time step (default true); false for unaligned label sequences (CTC). */
   aligned?: boolean;

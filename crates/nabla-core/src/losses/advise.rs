@@ -16,7 +16,7 @@ const TASKS: &[&str] = &[
     "segmentation",
 ];
 
-/// Reads the question (`{ task, output, outliers, imbalance, ... }`) and answers with
+/// Reads the question (`{ task, output, outliers, classImbalance, ... }`) and answers with
 /// `{ loss, config, reasons, alternatives }`.
 pub fn advise(question: &str) -> Result<Value> {
     let q = Config::parse("losses.advise", question)?;
@@ -24,7 +24,7 @@ pub fn advise(question: &str) -> Result<Value> {
         "task",
         "output",
         "outliers",
-        "imbalance",
+        "classImbalance",
         "network",
         "aligned",
         "ranking",
@@ -46,12 +46,12 @@ pub fn advise(question: &str) -> Result<Value> {
     let output = q.choice("output", "logits", &["logits", "probabilities"])?;
     let logits = output == "logits";
     let outliers = q.bool("outliers", false)?;
-    // imbalance: true, or the ratio of the largest to the smallest class frequency.
-    let ratio = match q.bool("imbalance", false) {
+    // classImbalance: true, or the ratio of the largest to the smallest class frequency.
+    let ratio = match q.bool("classImbalance", false) {
         Ok(true) => 10.0,
         Ok(false) => 1.0,
         Err(_) => q.f64_where(
-            "imbalance",
+            "classImbalance",
             1.0,
             "true/false or a frequency ratio ≥ 1",
             |v| v >= 1.0,
@@ -188,15 +188,15 @@ mod tests {
             r#"{"task":"regression","counts":true}"#,
             r#"{"task":"regression","uncertainty":true}"#,
             r#"{"task":"binary","output":"probabilities"}"#,
-            r#"{"task":"binary","imbalance":20}"#,
-            r#"{"task":"multiclass","network":"cnn","imbalance":true}"#,
+            r#"{"task":"binary","classImbalance":20}"#,
+            r#"{"task":"multiclass","network":"cnn","classImbalance":true}"#,
             r#"{"task":"multilabel"}"#,
             r#"{"task":"sequence"}"#,
             r#"{"task":"sequence","aligned":false}"#,
             r#"{"task":"ranking","ranking":"triplets"}"#,
             r#"{"task":"ranking","ranking":"similarity"}"#,
             r#"{"task":"ranking"}"#,
-            r#"{"task":"segmentation","imbalance":true}"#,
+            r#"{"task":"segmentation","classImbalance":true}"#,
             r#"{"task":"segmentation"}"#,
         ];
         for q in questions {
@@ -235,11 +235,11 @@ mod tests {
             "huber"
         );
         assert_eq!(
-            advise(r#"{"task":"binary","imbalance":2}"#).unwrap()["loss"],
+            advise(r#"{"task":"binary","classImbalance":2}"#).unwrap()["loss"],
             "binaryCrossEntropy"
         );
         assert_eq!(
-            advise(r#"{"task":"binary","imbalance":5}"#).unwrap()["loss"],
+            advise(r#"{"task":"binary","classImbalance":5}"#).unwrap()["loss"],
             "focal"
         );
     }

@@ -373,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             err("", &[&y, &t(&[0.5, f32::NAN], &[1, 2])]),
-            "binaryCrossEntropy: invalid `yPred`: expected probabilities in [0, 1] (pass fromLogits: true for logits), received NaN at index 1"
+            "binaryCrossEntropy: invalid `yPred`: expected finite values, received NaN at index 1"
         );
         assert_eq!(
             err(r#"{"posWeight":[1,2,3]}"#, &[&y, &p]),

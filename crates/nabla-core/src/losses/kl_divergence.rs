@@ -79,6 +79,11 @@ impl Loss for KlDivergence {
         true
     }
 
+    /// Log-space inputs may hold log 0 = −∞.
+    fn allows_infinity(&self, i: usize) -> bool {
+        (i == 0 && self.log_target) || (i == 1 && self.log_input)
+    }
+
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
         let (t, p) = self.inputs(x)?;
         let values = t

@@ -97,6 +97,12 @@ pub trait Loss {
         false
     }
 
+    /// Whether input `i` may hold ±∞ (e.g. log-targets, where log 0 = −∞). NaN is never accepted.
+    fn allows_infinity(&self, i: usize) -> bool {
+        let _ = i;
+        false
+    }
+
     /// Validates the inputs and computes the per-unit losses.
     fn forward(&self, x: &[&Tensor]) -> Result<Units>;
 
@@ -243,6 +249,9 @@ impl Op for LossOp {
                 format!("{}", inputs.len()),
             ));
         }
+        for (i, t) in inputs[..n].iter().enumerate() {
+            check_finite(self.name(), self.loss.inputs()[i], t, self.loss.allows_infinity(i))?;
+        }
         let units = self.loss.forward(&inputs[..n])?;
         let weights = if self.weighted {
             Some(reduction::expand_weights(
@@ -274,6 +283,17 @@ impl Op for LossOp {
 }
 
 // --- shared by the loss files ---------------------------------------------------------
+
+/// NaN (and ±∞ unless allowed) in a float input is an error naming it: a loss computed
+/// from it would be NaN without saying why.
+fn check_finite(op: &'static str, arg: &str, t: &Tensor, infinity_ok: bool) -> Result<()> {
+    let values = t.data(); // empty for int32 tensors, which cannot hold NaN
+    if let Some(i) = values.iter().position(|v| v.is_nan() || (!infinity_ok && v.is_infinite())) {
+        let expected = if infinity_ok { "values that are not NaN" } else { "finite values" };
+        return Err(Error::invalid(op, arg, expected, format!("{} at index {i}", values[i])));
+    }
+    Ok(())
+}
 
 /// Both tensors are float and of the same shape.
 pub(crate) fn same_shape<'a>(
