@@ -19,6 +19,7 @@
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::shape::Shape;
+use crate::kernels::unary::{unary, Unary};
 use crate::tensor::{DType, Tensor};
 
 pub struct CrossEntropy {
@@ -71,6 +72,107 @@ impl CrossEntropy {
 
     fn weight(&self, c: usize) -> f64 {
         self.class_weights.as_ref().map_or(1.0, |w| w[c] as f64)
+    }
+
+    /// From logits: per row z = x − max(x), e = exp(z) by the SIMD kernel, s = Σe in f64,
+    /// lse = max + ln s and p = e/s. The loss needs no per-class log: with coefficients
+    /// a, −Σ a_k·log p_k = (Σa)·lse − Σ a_k·x_k. Saves only p for backward.
+    #[allow(clippy::too_many_arguments)]
+    fn forward_logits(&self, q: &[f32], c: usize, labels: Option<&[i32]>, t: &[f32], unit_shape: Shape, batch: usize, pred: &Tensor) -> Units {
+        let rows = q.len() / c;
+        let eps = self.label_smoothing;
+        let mut probs = vec![0f32; q.len()];
+        let mut z = vec![0f32; c];
+        let (mut values, mut denom) = (vec![0f32; rows], 0.0f64);
+        let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
+        for r in 0..rows {
+            let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
+            let m = row.iter().fold(f32::NEG_INFINITY, |m, &v| if m < v { v } else { m });
+            let m = if m.is_finite() { m } else { 0.0 };
+            for (zk, &xk) in z.iter_mut().zip(row) {
+                *zk = xk - m;
+            }
+            unary(Unary::Exp, &z, prow);
+            let s: f64 = prow.iter().map(|&e| e as f64).sum();
+            let lse = m as f64 + s.ln();
+            let inv = (1.0 / s) as f32;
+            for pk in prow.iter_mut() {
+                *pk *= inv;
+            }
+            let (sum_a, dot) = match labels {
+                Some(labels) => {
+                    let y = labels[r];
+                    if y as i64 == self.ignore_index {
+                        continue; // no loss, no gradient, not counted
+                    }
+                    let y = y as usize;
+                    let wy = self.weight(y);
+                    denom += wy;
+                    let mut dot = (1.0 - eps) * wy * row[y] as f64;
+                    if eps > 0.0 {
+                        let wx: f64 = (0..c).map(|k| self.weight(k) * row[k] as f64).sum();
+                        dot += eps / c as f64 * wx;
+                    }
+                    ((1.0 - eps) * wy + eps / c as f64 * total_w, dot)
+                }
+                None => {
+                    denom += 1.0;
+                    let trow = &t[r * c..(r + 1) * c];
+                    let a = |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
+                    ((0..c).map(a).sum(), (0..c).map(|k| a(k) * row[k] as f64).sum())
+                }
+            };
+            values[r] = (sum_a * lse - dot) as f32;
+        }
+        Units { values: Tensor::new(unit_shape, values), denom, batch, saved: vec![Tensor::new(pred.shape().clone(), probs)] }
+    }
+
+    /// dl/dx_c = (Σa)·p_c − a_c, with a recomputed from the targets.
+    fn backward_logits(&self, x: &[&Tensor], units: &Units, up: &[f32], c: usize) -> Tensor {
+        let p = units.saved[0].data();
+        let eps = self.label_smoothing;
+        let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
+        let mut g = vec![0f32; p.len()];
+        let labels = x[0].i32s(self.op, "yTrue").ok();
+        let t = x[0].data();
+        for r in 0..up.len() {
+            let (pr, gr) = (&p[r * c..(r + 1) * c], &mut g[r * c..(r + 1) * c]);
+            let u = up[r] as f64;
+            match labels {
+                Some(labels) => {
+                    let y = labels[r];
+                    if y as i64 == self.ignore_index || u == 0.0 {
+                        continue;
+                    }
+                    let y = y as usize;
+                    let wy = self.weight(y);
+                    let sum_a = ((1.0 - eps) * wy + eps / c as f64 * total_w) as f32;
+                    let uf = u as f32;
+                    match (&self.class_weights, eps > 0.0) {
+                        (_, false) => {
+                            for k in 0..c {
+                                gr[k] = uf * (sum_a * pr[k]);
+                            }
+                        }
+                        _ => {
+                            for k in 0..c {
+                                gr[k] = (u * (sum_a as f64 * pr[k] as f64 - eps / c as f64 * self.weight(k))) as f32;
+                            }
+                        }
+                    }
+                    gr[y] -= (u * (1.0 - eps) * wy) as f32;
+                }
+                None => {
+                    let trow = &t[r * c..(r + 1) * c];
+                    let a = |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
+                    let sum_a: f64 = (0..c).map(a).sum();
+                    for k in 0..c {
+                        gr[k] = (u * (sum_a * pr[k] as f64 - a(k))) as f32;
+                    }
+                }
+            }
+        }
+        Tensor::new(x[1].shape().clone(), g)
     }
 }
 
@@ -127,6 +229,11 @@ impl Loss for CrossEntropy {
                 t
             }
         };
+        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
+        let batch = pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1);
+        if self.from_logits {
+            return Ok(self.forward_logits(q, c, labels, t, unit_shape, batch, pred));
+        }
         let eps = self.label_smoothing;
         let (mut coef, mut probs, mut sums) =
             (vec![0f32; rows * c], vec![0f32; rows * c], vec![0f32; rows]);
@@ -189,8 +296,6 @@ impl Loss for CrossEntropy {
             }
             values[r] = (0.0 - (0..c).map(|k| a[k] as f64 * logp[k]).sum::<f64>()) as f32;
         }
-        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
-        let batch = pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1);
         let saved = vec![
             Tensor::new(pred.shape().clone(), coef),
             Tensor::new(pred.shape().clone(), probs),
@@ -207,6 +312,9 @@ impl Loss for CrossEntropy {
     fn backward(&self, x: &[&Tensor], units: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
         let pred = x[1];
         let c = *pred.dims().last().unwrap_or(&1);
+        if self.from_logits {
+            return Ok(vec![None, Some(self.backward_logits(x, units, up, c))]);
+        }
         let (a, p, sums) = (
             units.saved[0].data(),
             units.saved[1].data(),
