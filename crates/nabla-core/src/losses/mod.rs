@@ -103,6 +103,14 @@ pub trait Loss {
         false
     }
 
+    /// Per-unit factors that "mean" applies on top of the sample weights, for means
+    /// that are not Σ w·l / denom (torch's CTC mean divides each sample's loss by its
+    /// label length). "sum" and "none" do not see them. None: all 1.
+    fn mean_scale(&self, units: &Units) -> Option<Vec<f32>> {
+        let _ = units;
+        None
+    }
+
     /// Validates the inputs and computes the per-unit losses.
     fn forward(&self, x: &[&Tensor]) -> Result<Units>;
 
@@ -261,6 +269,15 @@ impl Op for LossOp {
             )?)
         } else {
             None
+        };
+        // A per-unit mean factor acts as a sample weight that only "mean" applies;
+        // `upstream` then gives each unit its w·scale/denom share of the gradient.
+        let weights = match (self.reduction, self.loss.mean_scale(&units)) {
+            (Reduction::Mean, Some(scale)) => Some(match weights {
+                Some(w) => w.iter().zip(&scale).map(|(w, s)| w * s).collect(),
+                None => scale,
+            }),
+            _ => weights,
         };
         let out = reduction::reduce(self.reduction, &units, weights.as_deref());
         *self.saved.borrow_mut() = Some((units, weights));
