@@ -134,6 +134,9 @@ pub fn advise(question: &str) -> Result<Value> {
                 )
             } else {
                 reasons.push("the label sequence is shorter than the input and not aligned to it (speech, handwriting): CTC sums over all alignments with a blank symbol".into());
+                if !logits {
+                    reasons.push("with fromLogits: false, ctc takes log-probabilities: pass nb.log(probabilities), or better, drop the final softmax and use fromLogits: true".into());
+                }
                 (
                     "ctc",
                     json!({ "blank": 0, "fromLogits": logits, "zeroInfinity": true }),

@@ -260,6 +260,9 @@ impl Op for LossOp {
         for (i, t) in inputs[..n].iter().enumerate() {
             check_finite(self.name(), self.loss.inputs()[i], t, self.loss.allows_infinity(i))?;
         }
+        if self.weighted {
+            check_finite(self.name(), "sampleWeight", inputs[n], false)?;
+        }
         let units = self.loss.forward(&inputs[..n])?;
         let weights = if self.weighted {
             Some(reduction::expand_weights(

@@ -109,6 +109,11 @@ impl Loss for Nll {
         "nll"
     }
 
+    /// Log-probabilities may hold log 0 = −∞ (a loss of +∞ where it is the label's).
+    fn allows_infinity(&self, i: usize) -> bool {
+        i == 1
+    }
+
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
         let (y, p, r) = self.inputs(x)?;
         let mut values = vec![0f32; r.rows];
