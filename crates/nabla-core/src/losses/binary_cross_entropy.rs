@@ -187,14 +187,7 @@ mod tests {
     use crate::autograd::Op;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new(OP, cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error(OP, cfg, inputs)
     }
 
     fn none(cfg: &str, y: &Tensor, p: &Tensor) -> Vec<f32> {

@@ -113,14 +113,7 @@ mod tests {
     }
 
     fn fails(cfg: &str, x: &[&Tensor]) -> String {
-        match LossOp::new("cosineSimilarity", cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(x)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("cosineSimilarity", cfg, x)
     }
 
     #[test]

@@ -18,8 +18,8 @@
 
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
-use crate::shape::Shape;
 use crate::kernels::unary::{unary, Unary};
+use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 
 pub struct CrossEntropy {
@@ -78,7 +78,16 @@ impl CrossEntropy {
     /// lse = max + ln s and p = e/s. The loss needs no per-class log: with coefficients
     /// a, −Σ a_k·log p_k = (Σa)·lse − Σ a_k·x_k. Saves only p for backward.
     #[allow(clippy::too_many_arguments)]
-    fn forward_logits(&self, q: &[f32], c: usize, labels: Option<&[i32]>, t: &[f32], unit_shape: Shape, batch: usize, pred: &Tensor) -> Units {
+    fn forward_logits(
+        &self,
+        q: &[f32],
+        c: usize,
+        labels: Option<&[i32]>,
+        t: &[f32],
+        unit_shape: Shape,
+        batch: usize,
+        pred: &Tensor,
+    ) -> Units {
         let rows = q.len() / c;
         let eps = self.label_smoothing;
         let mut probs = vec![0f32; q.len()];
@@ -87,7 +96,9 @@ impl CrossEntropy {
         let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
         for r in 0..rows {
             let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
-            let m = row.iter().fold(f32::NEG_INFINITY, |m, &v| if m < v { v } else { m });
+            let m = row
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &v| if m < v { v } else { m });
             let m = if m.is_finite() { m } else { 0.0 };
             for (zk, &xk) in z.iter_mut().zip(row) {
                 *zk = xk - m;
@@ -118,13 +129,22 @@ impl CrossEntropy {
                 None => {
                     denom += 1.0;
                     let trow = &t[r * c..(r + 1) * c];
-                    let a = |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
-                    ((0..c).map(a).sum(), (0..c).map(|k| a(k) * row[k] as f64).sum())
+                    let a =
+                        |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
+                    (
+                        (0..c).map(a).sum(),
+                        (0..c).map(|k| a(k) * row[k] as f64).sum(),
+                    )
                 }
             };
             values[r] = (sum_a * lse - dot) as f32;
         }
-        Units { values: Tensor::new(unit_shape, values), denom, batch, saved: vec![Tensor::new(pred.shape().clone(), probs)] }
+        Units {
+            values: Tensor::new(unit_shape, values),
+            denom,
+            batch,
+            saved: vec![Tensor::new(pred.shape().clone(), probs)],
+        }
     }
 
     /// dl/dx_c = (Σa)·p_c − a_c, with a recomputed from the targets.
@@ -156,7 +176,10 @@ impl CrossEntropy {
                         }
                         _ => {
                             for k in 0..c {
-                                gr[k] = (u * (sum_a as f64 * pr[k] as f64 - eps / c as f64 * self.weight(k))) as f32;
+                                gr[k] = (u
+                                    * (sum_a as f64 * pr[k] as f64
+                                        - eps / c as f64 * self.weight(k)))
+                                    as f32;
                             }
                         }
                     }
@@ -164,7 +187,8 @@ impl CrossEntropy {
                 }
                 None => {
                     let trow = &t[r * c..(r + 1) * c];
-                    let a = |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
+                    let a =
+                        |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
                     let sum_a: f64 = (0..c).map(a).sum();
                     for k in 0..c {
                         gr[k] = (u * (sum_a * pr[k] as f64 - a(k))) as f32;

@@ -139,14 +139,7 @@ mod tests {
     use std::f64::consts::{LN_2, PI};
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("gaussianNll", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("gaussianNll", config, inputs)
     }
 
     fn close(a: &[f32], b: &[f64]) {

@@ -99,14 +99,7 @@ mod tests {
     use crate::autograd::Op;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("hinge", cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("hinge", cfg, inputs)
     }
 
     fn none(y: &Tensor, p: &Tensor) -> Vec<f32> {

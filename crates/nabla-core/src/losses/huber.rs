@@ -49,14 +49,7 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("huber", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("huber", config, inputs)
     }
 
     #[test]

@@ -131,17 +131,9 @@ mod tests {
     use super::super::testing::*;
     use super::super::LossOp;
     use super::*;
-    use crate::autograd::Op;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new(OP, cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error(OP, cfg, inputs)
     }
 
     fn close(a: f32, b: f64) {

@@ -45,14 +45,7 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("mae", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("mae", config, inputs)
     }
 
     #[test]

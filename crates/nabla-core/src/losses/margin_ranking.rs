@@ -115,14 +115,7 @@ mod tests {
     const NAME: &str = "marginRanking";
 
     fn fails(cfg: &str, x: &[&Tensor]) -> String {
-        match LossOp::new(NAME, cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(x)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error(NAME, cfg, x)
     }
 
     #[test]

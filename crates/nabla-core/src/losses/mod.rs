@@ -258,7 +258,12 @@ impl Op for LossOp {
             ));
         }
         for (i, t) in inputs[..n].iter().enumerate() {
-            check_finite(self.name(), self.loss.inputs()[i], t, self.loss.allows_infinity(i))?;
+            check_finite(
+                self.name(),
+                self.loss.inputs()[i],
+                t,
+                self.loss.allows_infinity(i),
+            )?;
         }
         if self.weighted {
             check_finite(self.name(), "sampleWeight", inputs[n], false)?;
@@ -308,9 +313,21 @@ impl Op for LossOp {
 /// from it would be NaN without saying why.
 fn check_finite(op: &'static str, arg: &str, t: &Tensor, infinity_ok: bool) -> Result<()> {
     let values = t.data(); // empty for int32 tensors, which cannot hold NaN
-    if let Some(i) = values.iter().position(|v| v.is_nan() || (!infinity_ok && v.is_infinite())) {
-        let expected = if infinity_ok { "values that are not NaN" } else { "finite values" };
-        return Err(Error::invalid(op, arg, expected, format!("{} at index {i}", values[i])));
+    if let Some(i) = values
+        .iter()
+        .position(|v| v.is_nan() || (!infinity_ok && v.is_infinite()))
+    {
+        let expected = if infinity_ok {
+            "values that are not NaN"
+        } else {
+            "finite values"
+        };
+        return Err(Error::invalid(
+            op,
+            arg,
+            expected,
+            format!("{} at index {i}", values[i]),
+        ));
     }
     Ok(())
 }
@@ -420,6 +437,29 @@ pub(crate) mod testing {
         let mut r = Rng::new(seed);
         let n: usize = dims.iter().product();
         t(&(0..n).map(|_| r.normal()).collect::<Vec<_>>(), dims)
+    }
+
+    /// Per-unit values ("none") of `name` with the config options `extra` (a JSON
+    /// fragment such as `,"delta":2`, or empty) on `inputs`.
+    pub fn none(name: &str, extra: &str, inputs: &[&Tensor]) -> Vec<f32> {
+        let cfg = format!(r#"{{"reduction":"none"{extra}}}"#);
+        LossOp::new(name, &cfg, false)
+            .unwrap()
+            .forward(inputs)
+            .unwrap()
+            .into_vec()
+    }
+
+    /// The message of the error that building or running the loss gives ("" if none).
+    pub fn error(name: &str, config: &str, inputs: &[&Tensor]) -> String {
+        match LossOp::new(name, config, false) {
+            Err(e) => e.to_string(),
+            Ok(op) => op
+                .forward(inputs)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        }
     }
 
     /// The reduced loss of `name` with `config` on `inputs` (and optional weights).

@@ -53,14 +53,7 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("msle", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("msle", config, inputs)
     }
 
     fn positive(dims: &[usize], seed: u64) -> Tensor {

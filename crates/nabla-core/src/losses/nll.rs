@@ -154,14 +154,7 @@ mod tests {
     use crate::autograd::Op;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("nll", cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("nll", cfg, inputs)
     }
 
     fn logp() -> Tensor {

@@ -90,14 +90,7 @@ mod tests {
     use std::f64::consts::{LN_2, PI};
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("poissonNll", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("poissonNll", config, inputs)
     }
 
     fn none(config: &str, inputs: &[&Tensor]) -> Vec<f32> {

@@ -55,14 +55,7 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("quantile", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("quantile", config, inputs)
     }
 
     #[test]

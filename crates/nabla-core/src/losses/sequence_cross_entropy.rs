@@ -213,14 +213,7 @@ mod tests {
     }
 
     fn fails(cfg: &str, x: &[&Tensor]) -> String {
-        match LossOp::new(NAME, cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(x)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error(NAME, cfg, x)
     }
 
     /// crossEntropy's per-token losses ("none") on [B, T] labels.

@@ -58,14 +58,7 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn err(config: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("smoothL1", config, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("smoothL1", config, inputs)
     }
 
     fn none(config: &str, y: &Tensor, p: &Tensor) -> Vec<f32> {

@@ -83,14 +83,7 @@ mod tests {
     use crate::autograd::Op;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
-        match LossOp::new("softMargin", cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(inputs)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error("softMargin", cfg, inputs)
     }
 
     #[test]

@@ -168,29 +168,16 @@ impl Loss for TripletMargin {
 mod tests {
     use super::super::testing::*;
     use super::super::LossOp;
-    use crate::autograd::Op;
     use crate::tensor::Tensor;
 
     const NAME: &str = "tripletMargin";
 
     fn none(cfg: &str, x: &[&Tensor]) -> Vec<f32> {
-        let cfg = format!(r#"{{"reduction":"none"{cfg}}}"#);
-        LossOp::new(NAME, &cfg, false)
-            .unwrap()
-            .forward(x)
-            .unwrap()
-            .into_vec()
+        super::super::testing::none(NAME, cfg, x)
     }
 
     fn fails(cfg: &str, x: &[&Tensor]) -> String {
-        match LossOp::new(NAME, cfg, false) {
-            Err(e) => e.to_string(),
-            Ok(op) => op
-                .forward(x)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        }
+        error(NAME, cfg, x)
     }
 
     #[test]
