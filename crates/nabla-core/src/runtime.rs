@@ -105,7 +105,13 @@ impl Runtime {
 
     /// Runs `f` on the float values of `params` (mutable, updated in place; a tensor still
     /// referenced elsewhere, e.g. by a tape, is copied first) and `grads` (read-only).
-    pub fn update(&mut self, op: &'static str, params: &[u32], grads: &[u32], f: impl FnOnce(&mut [&mut [f32]], &[&[f32]]) -> Result<()>) -> Result<()> {
+    pub fn update(
+        &mut self,
+        op: &'static str,
+        params: &[u32],
+        grads: &[u32],
+        f: impl FnOnce(&mut [&mut [f32]], &[&[f32]]) -> Result<()>,
+    ) -> Result<()> {
         let mut grad_rcs = Vec::with_capacity(grads.len());
         for (i, &id) in grads.iter().enumerate() {
             let g = self.get(op, &format!("grads[{i}]"), id)?.clone();
@@ -113,9 +119,15 @@ impl Runtime {
             grad_rcs.push(g);
         }
         for (i, &id) in params.iter().enumerate() {
-            self.get(op, &format!("params[{i}]"), id)?.f32s(op, &format!("params[{i}]"))?;
+            self.get(op, &format!("params[{i}]"), id)?
+                .f32s(op, &format!("params[{i}]"))?;
             if params[..i].contains(&id) {
-                return Err(Error::invalid(op, format!("params[{i}]"), "distinct tensors", "a tensor listed twice"));
+                return Err(Error::invalid(
+                    op,
+                    format!("params[{i}]"),
+                    "distinct tensors",
+                    "a tensor listed twice",
+                ));
             }
         }
         let mut taken: Vec<Tensor> = Vec::with_capacity(params.len());
