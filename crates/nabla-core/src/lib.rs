@@ -4,6 +4,7 @@
 pub mod autograd;
 pub mod error;
 pub mod kernels;
+pub mod layers;
 pub mod losses;
 pub mod ops;
 pub mod optim;

@@ -156,6 +156,20 @@ impl Tensor {
         }
     }
 
+    /// Makes this a float tensor of `dims`, reusing its buffer (values are unspecified
+    /// afterwards). Layers write their outputs into tensors resized this way, so a
+    /// training step allocates nothing once the buffers have grown.
+    pub fn resize(&mut self, dims: &[usize]) {
+        let n: usize = dims.iter().product();
+        if self.shape.dims() != dims {
+            self.shape = Shape::new(dims.to_vec());
+        }
+        match &mut self.data {
+            Data::F32(v) => v.resize(n, 0.0),
+            Data::I32(_) => self.data = Data::F32(vec![0.0; n]),
+        }
+    }
+
     /// The same values under another shape with the same element count.
     pub(crate) fn with_shape(&self, shape: Shape) -> Tensor {
         debug_assert_eq!(shape.numel(), self.numel());

@@ -1,0 +1,248 @@
+//! Activation functions, shared by the `activation` layer and the layers that take an
+//! `activation` option (dense, conv, recurrent). Each is built from the SIMD kernels
+//! (unary, map, binary) and has its derivative next to it.
+//!
+//!   linear  relu  leakyRelu {alpha 0.3}  elu {alpha 1}  gelu (erf)  geluTanh  sigmoid
+//!   tanh  softmax  logSoftmax (last axis)  softplus  silu
+
+use super::{Layer, Param};
+use crate::error::{Error, Result};
+use crate::kernels::binary::{binary, binary_broadcast, Binary};
+use crate::kernels::map::{map, select, Map};
+use crate::kernels::reduce::{reduce, Reduce};
+use crate::kernels::unary::{unary, unary_backward, Unary};
+use crate::losses::Config;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Act {
+    Linear,
+    Relu,
+    LeakyRelu(f32),
+    Elu(f32),
+    Math(Unary),
+    Softmax,
+    LogSoftmax,
+}
+
+impl Act {
+    /// Reads the activation at `key`: a name, or `{ type: "leakyRelu", alpha }`.
+    pub fn from_config(cfg: &Config, key: &str) -> Result<Act> {
+        let op = cfg.op;
+        let names = "linear, relu, leakyRelu, elu, gelu, geluTanh, sigmoid, tanh, softmax, logSoftmax, softplus, silu";
+        let bad = |v: &Value| Error::invalid(op, key, format!("one of {names}"), v.to_string());
+        let Some(v) = cfg.raw(key) else { return Ok(Act::Linear) };
+        let (name, opts) = match v {
+            Value::String(s) => (s.as_str(), Config::from_value(op, &json!({}))?),
+            Value::Object(m) => (m.get("type").and_then(Value::as_str).ok_or_else(|| bad(v))?, Config::from_value(op, v)?),
+            _ => return Err(bad(v)),
+        };
+        let alpha = |d: f64| opts.f64_where("alpha", d, "a finite number ≥ 0", |a| a.is_finite() && a >= 0.0).map(|a| a as f32);
+        Ok(match name {
+            "linear" => Act::Linear,
+            "relu" => Act::Relu,
+            "leakyRelu" => Act::LeakyRelu(alpha(0.3)?),
+            "elu" => Act::Elu(alpha(1.0)?),
+            "gelu" => Act::Math(Unary::Gelu),
+            "geluTanh" => Act::Math(Unary::GeluTanh),
+            "sigmoid" => Act::Math(Unary::Sigmoid),
+            "tanh" => Act::Math(Unary::Tanh),
+            "softplus" => Act::Math(Unary::Softplus),
+            "silu" => Act::Math(Unary::Silu),
+            "softmax" => Act::Softmax,
+            "logSoftmax" => Act::LogSoftmax,
+            _ => return Err(bad(v)),
+        })
+    }
+
+    pub fn to_json(self) -> Value {
+        match self {
+            Act::Linear => json!("linear"),
+            Act::Relu => json!("relu"),
+            Act::LeakyRelu(a) => json!({ "type": "leakyRelu", "alpha": a }),
+            Act::Elu(a) => json!({ "type": "elu", "alpha": a }),
+            Act::Math(u) => json!(u.name()),
+            Act::Softmax => json!("softmax"),
+            Act::LogSoftmax => json!("logSoftmax"),
+        }
+    }
+
+    /// `y = act(x)`; softmax and logSoftmax act on rows of length `last` (the last axis).
+    pub fn apply(self, x: &[f32], y: &mut [f32], last: usize) {
+        match self {
+            Act::Linear => y.copy_from_slice(x),
+            Act::Relu => binary_broadcast(Binary::Maximum, x, &[x.len()], &[0.0], &[], &[x.len()], y),
+            Act::LeakyRelu(a) => {
+                // max(x, a·x) for a ≤ 1; min for a > 1 (not a leaky relu then, but defined)
+                binary_broadcast(Binary::Mul, x, &[x.len()], &[a], &[], &[x.len()], y);
+                let op = if a <= 1.0 { Binary::Maximum } else { Binary::Minimum };
+                let ax = y.to_vec();
+                binary(op, x, &ax, y);
+            }
+            Act::Elu(a) => {
+                let mut e = vec![0.0; x.len()];
+                unary(Unary::Expm1, x, &mut e);
+                let ae = e.iter().map(|v| a * v).collect::<Vec<_>>();
+                let mut pos = vec![0.0; x.len()];
+                map(Map::Step, x, &mut pos);
+                select(&pos, x, &ae, y);
+            }
+            Act::Math(u) => unary(u, x, y),
+            Act::Softmax | Act::LogSoftmax => {
+                let rows = x.len() / last.max(1);
+                let mut m = vec![0.0; rows];
+                reduce(Reduce::Max, x, rows, last, 1, &mut m);
+                for v in &mut m {
+                    if v.is_infinite() {
+                        *v = 0.0;
+                    }
+                }
+                let dims = [rows, last];
+                binary_broadcast(Binary::Sub, x, &dims, &m, &[rows, 1], &dims, y);
+                let z = y.to_vec();
+                unary(Unary::Exp, &z, y);
+                let mut s = vec![0.0; rows];
+                reduce(Reduce::Sum, y, rows, last, 1, &mut s);
+                if self == Act::Softmax {
+                    let e = y.to_vec();
+                    binary_broadcast(Binary::Div, &e, &dims, &s, &[rows, 1], &dims, y);
+                } else {
+                    let mut ls = vec![0.0; rows];
+                    unary(Unary::Log, &s, &mut ls);
+                    binary_broadcast(Binary::Sub, &z, &dims, &ls, &[rows, 1], &dims, y);
+                }
+            }
+        }
+    }
+
+    /// `gx = gy · act'(x)` (using `y = act(x)` where that is cheaper).
+    pub fn backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], last: usize) {
+        let n = x.len();
+        match self {
+            Act::Linear => gx.copy_from_slice(gy),
+            Act::Relu => {
+                map(Map::Step, x, gx);
+                let m = gx.to_vec();
+                binary(Binary::Mul, gy, &m, gx);
+            }
+            Act::LeakyRelu(a) => {
+                let mut pos = vec![0.0; n];
+                map(Map::Step, x, &mut pos);
+                let slope: Vec<f32> = pos.iter().map(|&p| if p != 0.0 { 1.0 } else { a }).collect();
+                binary(Binary::Mul, gy, &slope, gx);
+            }
+            Act::Elu(a) => {
+                // x > 0: 1; else a·e^x = y + a
+                let mut pos = vec![0.0; n];
+                map(Map::Step, x, &mut pos);
+                let neg: Vec<f32> = y.iter().map(|&v| v + a).collect();
+                let ones = vec![1.0; n];
+                let mut slope = vec![0.0; n];
+                select(&pos, &ones, &neg, &mut slope);
+                binary(Binary::Mul, gy, &slope, gx);
+            }
+            Act::Math(u) => unary_backward(u, x, y, gy, gx),
+            Act::Softmax => {
+                // gx = y·(gy − Σ gy·y)
+                let rows = n / last.max(1);
+                let mut gyy = vec![0.0; n];
+                binary(Binary::Mul, gy, y, &mut gyy);
+                let mut s = vec![0.0; rows];
+                reduce(Reduce::Sum, &gyy, rows, last, 1, &mut s);
+                let dims = [rows, last];
+                let mut c = vec![0.0; n];
+                binary_broadcast(Binary::Sub, gy, &dims, &s, &[rows, 1], &dims, &mut c);
+                binary(Binary::Mul, y, &c, gx);
+            }
+            Act::LogSoftmax => {
+                // gx = gy − e^y·Σ gy
+                let rows = n / last.max(1);
+                let mut s = vec![0.0; rows];
+                reduce(Reduce::Sum, gy, rows, last, 1, &mut s);
+                let mut p = vec![0.0; n];
+                unary(Unary::Exp, y, &mut p);
+                let dims = [rows, last];
+                let mut ps = vec![0.0; n];
+                binary_broadcast(Binary::Mul, &p, &dims, &s, &[rows, 1], &dims, &mut ps);
+                binary(Binary::Sub, gy, &ps, gx);
+            }
+        }
+    }
+}
+
+/// The `activation` layer: `{ activation }` applied elementwise (softmax on the last axis).
+pub struct Activation {
+    act: Act,
+    shape: Vec<usize>,
+}
+
+pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
+    cfg.check_keys(&["activation"])?;
+    if cfg.raw("activation").is_none() {
+        return Err(Error::invalid("activation", "activation", "an activation name such as \"relu\"", "nothing"));
+    }
+    Ok(Box::new(Activation { act: Act::from_config(cfg, "activation")?, shape: Vec::new() }))
+}
+
+impl Layer for Activation {
+    fn kind(&self) -> &'static str {
+        "activation"
+    }
+
+    fn config(&self) -> Value {
+        json!({ "activation": self.act.to_json() })
+    }
+
+    fn build(&mut self, input: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
+        self.shape = input.to_vec();
+        Ok(input.to_vec())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        Vec::new()
+    }
+
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        super::check_input("activation", x, &self.shape)?;
+        y.resize(x.dims());
+        let last = *x.dims().last().unwrap_or(&1);
+        self.act.apply(x.data(), y.data_mut(), last);
+        Ok(())
+    }
+
+    fn backward(&mut self, x: &Tensor, y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+        gx.resize(x.dims());
+        let last = *x.dims().last().unwrap_or(&1);
+        self.act.backward(x.data(), y.data(), gy.data(), gx.data_mut(), last);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn every_activation_passes_a_gradient_check() {
+        for act in ["linear", "relu", "sigmoid", "tanh", "softmax", "logSoftmax", "softplus", "silu", "gelu", "geluTanh", r#"{"type":"leakyRelu","alpha":0.1}"#, r#"{"type":"elu","alpha":0.7}"#] {
+            let act = if act.starts_with('{') { act.to_string() } else { format!("\"{act}\"") };
+            let cfg = format!(r#"{{"activation":{act}}}"#);
+            // away from relu's kink at 0
+            let mut x = normal(&[3, 5], 2);
+            x.data_mut().iter_mut().for_each(|v| *v += if *v >= 0.0 { 0.2 } else { -0.2 });
+            gradcheck("activation", &cfg, x, false, 2e-3);
+        }
+    }
+
+    #[test]
+    fn values() {
+        let x = crate::tensor::Tensor::from_vec("t", vec![-2.0, 0.5], crate::shape::Shape::new(vec![1, 2])).unwrap();
+        let (_, y) = run("activation", r#"{"activation":{"type":"leakyRelu","alpha":0.1}}"#, &x, false);
+        assert_eq!(y.data(), &[-0.2, 0.5]);
+        let (_, y) = run("activation", r#"{"activation":"softmax"}"#, &x, false);
+        assert!((y.data()[0] + y.data()[1] - 1.0).abs() < 1e-6);
+        assert_eq!(super::super::make("activation", r#"{"activation":"swish"}"#).err().unwrap().arg, "activation");
+    }
+}

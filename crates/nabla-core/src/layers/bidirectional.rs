@@ -1,0 +1,9 @@
+//! (being written)
+
+use super::Layer;
+use crate::error::{Error, Result};
+use crate::losses::Config;
+
+pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
+    Err(Error::invalid(cfg.op, "kind", "an implemented layer", "one still being written"))
+}
