@@ -391,6 +391,20 @@ pub fn loss_catalogue() -> String {
     nabla_core::losses::catalogue_json()
 }
 
+// --- layers -------------------------------------------------------------------------
+
+/// Makes the layer from its config, only to validate it.
+#[wasm_bindgen(js_name = layerCheck)]
+pub fn layer_check(kind: &str, config: &str) -> Result<(), JsValue> {
+    nabla_core::layers::make(kind, config).map(|_| ()).map_err(to_js)
+}
+
+/// The layer names, as JSON.
+#[wasm_bindgen(js_name = layerCatalogue)]
+pub fn layer_catalogue() -> String {
+    nabla_core::layers::catalogue_json()
+}
+
 // --- optimizers ---------------------------------------------------------------------
 
 /// An optimizer with its state; `step` updates parameter tensors in place.

@@ -16,6 +16,8 @@ export type { Conv1dOptions, Conv2dOptions, Padding, Pool1dOptions, Pool2dOption
 export { grad, valueAndGrad, vjp } from "./grad.js";
 export * as losses from "./losses.js";
 export * as optim from "./optim.js";
+export * as layers from "./layers.js";
+export type { Activation, Initializer, LayerSpec } from "./layers.js";
 export type { AdagradConfig, AdamConfig, Optimizer, OptimizerConfig, RmspropConfig, Schedule, SgdConfig } from "./optim.js";
 export type { Advice, AdviseQuestion, Loss, LossCallOptions, LossConfig, LossInput, Reduction } from "./losses.js";
 export type { ValueAndGrad } from "./grad.js";

@@ -132,6 +132,12 @@ pub const CATALOGUE: &[(&str, Builder)] = &[
     ("bidirectional", bidirectional::build),
 ];
 
+/// The layer names, for the TypeScript catalogue's consistency test.
+pub fn catalogue_json() -> String {
+    let names: Vec<&str> = CATALOGUE.iter().map(|(n, _)| *n).collect();
+    serde_json::to_string(&names).unwrap_or_default()
+}
+
 /// Makes the layer `kind` from its JSON config (validated now, not at the first step).
 pub fn make(kind: &str, config: &str) -> Result<Box<dyn Layer>> {
     let (name, builder) = CATALOGUE
