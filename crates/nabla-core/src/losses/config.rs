@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 pub struct Config {
     pub op: &'static str,
     map: Map<String, Value>,
+    /// A key every user of this config accepts on top of its own (losses: "reduction").
+    shared: Option<&'static str>,
 }
 
 fn show(v: &Value) -> String {
@@ -20,13 +22,10 @@ impl Config {
     /// Parses `json` (an object, or empty for all defaults) for loss `op`.
     pub fn parse(op: &'static str, json: &str) -> Result<Config> {
         if json.trim().is_empty() {
-            return Ok(Config {
-                op,
-                map: Map::new(),
-            });
+            return Ok(Config { op, map: Map::new(), shared: None });
         }
         match serde_json::from_str::<Value>(json) {
-            Ok(Value::Object(map)) => Ok(Config { op, map }),
+            Ok(Value::Object(map)) => Ok(Config { op, map, shared: None }),
             Ok(other) => Err(Error::invalid(
                 op,
                 "config",
@@ -45,10 +44,7 @@ impl Config {
     /// A nested object (e.g. a schedule) as its own config.
     pub fn from_value(op: &'static str, v: &Value) -> Result<Config> {
         match v {
-            Value::Object(map) => Ok(Config {
-                op,
-                map: map.clone(),
-            }),
+            Value::Object(map) => Ok(Config { op, map: map.clone(), shared: None }),
             other => Err(Error::invalid(
                 op,
                 "config",
@@ -68,12 +64,19 @@ impl Config {
         self.get(key)
     }
 
-    /// Fails on any key outside `known` (plus "reduction", which every loss takes).
+    /// Also accepts `key` in `check_keys` (the loss catalogue adds "reduction", which
+    /// every loss takes and the shared reduction reads).
+    pub fn sharing(mut self, key: &'static str) -> Config {
+        self.shared = Some(key);
+        self
+    }
+
+    /// Fails on any key outside `known` (and the shared one, if any).
     pub fn check_keys(&self, known: &[&str]) -> Result<()> {
         for key in self.map.keys() {
-            if key != "reduction" && !known.contains(&key.as_str()) {
+            if Some(key.as_str()) != self.shared && !known.contains(&key.as_str()) {
                 let mut allowed: Vec<&str> = known.to_vec();
-                allowed.push("reduction");
+                allowed.extend(self.shared);
                 return Err(Error::invalid(
                     self.op,
                     "config",

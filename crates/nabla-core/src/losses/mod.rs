@@ -190,7 +190,7 @@ pub fn build(name: &str, config: &str) -> Result<(Box<dyn Loss>, Reduction)> {
             format!("\"{name}\""),
         )
     })?;
-    let cfg = Config::parse(op, config)?;
+    let cfg = Config::parse(op, config)?.sharing("reduction");
     let loss = builder(&cfg)?;
     let reductions: &[&'static str] = if loss.batchmean() {
         &["mean", "sum", "none", "batchmean"]
