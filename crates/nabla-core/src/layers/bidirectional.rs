@@ -1,9 +1,460 @@
-//! (being written)
+//! `bidirectional({ layer: { kind: "lstm" | "gru" | "simpleRnn", config }, mergeMode })`:
+//! a forward copy of the recurrent layer and a backward one (the same config with
+//! `goBackwards` flipped, as Keras), merged along the last axis.
+//!
+//! mergeMode: "concat" (default: `[..., 2·units]`, forward first), "sum", "mul", "ave".
+//! With `returnSequences` the backward copy's outputs (in its processing order, last
+//! step first) are reversed back so both copies' outputs at index t belong to input
+//! step t, as Keras does; without it, each copy's last state is merged.
+//!
+//! Parameters: the inner layer's, prefixed "forward_" then "backward_": e.g. lstm
+//! `forward_kernel [in, 4H]`, `forward_recurrentKernel [H, 4H]`, `forward_bias [4H]`,
+//! `backward_kernel`, ... with the inner layouts of recurrent.rs. Torch
+//! (`bidirectional=True`): forward_* ↔ `*_l0`, backward_* ↔ `*_l0_reverse`, and with
+//! concat torch's output `[..., 2H]` has the same order (forward, then backward).
+//! See: keras.layers.Bidirectional, torch.nn.LSTM(bidirectional=True).
+//! NOTE: Keras's `mergeMode: null` (two outputs) is not supported: a layer has one output.
 
-use super::Layer;
+use super::{batch_dims, Layer, Param};
 use crate::error::{Error, Result};
 use crate::losses::Config;
+use crate::rng::Rng;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Merge {
+    Concat,
+    Sum,
+    Mul,
+    Ave,
+}
+
+pub struct Bidirectional {
+    kind: &'static str,
+    merge: Merge,
+    fwd: Box<dyn Layer>,
+    bwd: Box<dyn Layer>,
+    input: Vec<usize>,
+    /// Whether the inner layers return sequences, and their units.
+    seq: bool,
+    units: usize,
+    yf: Tensor,
+    yb: Tensor,
+    gyf: Tensor,
+    gyb: Tensor,
+    gxf: Tensor,
+    gxb: Tensor,
+}
+
+const KINDS: [&str; 3] = ["lstm", "gru", "simpleRnn"];
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
-    Err(Error::invalid(cfg.op, "kind", "an implemented layer", "one still being written"))
+    cfg.check_keys(&["layer", "mergeMode"])?;
+    let bad = |received: String| {
+        Error::invalid(
+            "bidirectional",
+            "layer",
+            r#"{ kind: "lstm" | "gru" | "simpleRnn", config: { units, ... } }"#,
+            received,
+        )
+    };
+    let layer = cfg.raw("layer").ok_or_else(|| bad("nothing".into()))?;
+    let obj = layer.as_object().ok_or_else(|| bad(layer.to_string()))?;
+    if let Some(k) = obj.keys().find(|k| *k != "kind" && *k != "config") {
+        return Err(bad(format!("unknown option `{k}`")));
+    }
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(|k| KINDS.iter().find(|&&n| n == k))
+        .copied();
+    let kind = kind.ok_or_else(|| {
+        bad(obj
+            .get("kind")
+            .map_or("no kind".into(), |k| format!("kind {k}")))
+    })?;
+    let mut inner = obj.get("config").cloned().unwrap_or_else(|| json!({}));
+    let Some(m) = inner.as_object_mut() else {
+        return Err(bad(format!("config {inner}")));
+    };
+    let backwards = match m.get("goBackwards") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            return Err(Error::invalid(
+                kind,
+                "goBackwards",
+                "true or false",
+                v.to_string(),
+            ))
+        }
+    };
+    let fwd = super::make(kind, &inner.to_string())?;
+    inner["goBackwards"] = json!(!backwards);
+    let bwd = super::make(kind, &inner.to_string())?;
+    let merge = match cfg.choice("mergeMode", "concat", &["concat", "sum", "mul", "ave"])? {
+        "sum" => Merge::Sum,
+        "mul" => Merge::Mul,
+        "ave" => Merge::Ave,
+        _ => Merge::Concat,
+    };
+    let t = || Tensor::zeros(Shape::new(vec![]));
+    Ok(Box::new(Bidirectional {
+        kind,
+        merge,
+        fwd,
+        bwd,
+        input: Vec::new(),
+        seq: false,
+        units: 0,
+        yf: t(),
+        yb: t(),
+        gyf: t(),
+        gyb: t(),
+        gxf: t(),
+        gxb: t(),
+    }))
+}
+
+/// The prefixed name of an inner parameter (names are `&'static str`).
+fn prefixed(forward: bool, name: &'static str) -> &'static str {
+    match (forward, name) {
+        (true, "kernel") => "forward_kernel",
+        (true, "recurrentKernel") => "forward_recurrentKernel",
+        (true, "bias") => "forward_bias",
+        (true, "recurrentBias") => "forward_recurrentBias",
+        (false, "kernel") => "backward_kernel",
+        (false, "recurrentKernel") => "backward_recurrentKernel",
+        (false, "bias") => "backward_bias",
+        (false, "recurrentBias") => "backward_recurrentBias",
+        (_, other) => other,
+    }
+}
+
+impl Bidirectional {
+    fn merge_name(&self) -> &'static str {
+        match self.merge {
+            Merge::Concat => "concat",
+            Merge::Sum => "sum",
+            Merge::Mul => "mul",
+            Merge::Ave => "ave",
+        }
+    }
+}
+
+/// `(sample, step)` pairs as `(row of the merged output, row of the forward copy, row of
+/// the backward copy)`, rows `units` long; `time` is 1 without `returnSequences`.
+fn rows(batch: usize, time: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    (0..batch).flat_map(move |b| {
+        (0..time).map(move |t| (b * time + t, b * time + t, b * time + time - 1 - t))
+    })
+}
+
+impl Layer for Bidirectional {
+    fn kind(&self) -> &'static str {
+        "bidirectional"
+    }
+
+    fn config(&self) -> Value {
+        json!({ "layer": { "kind": self.kind, "config": self.fwd.config() }, "mergeMode": self.merge_name() })
+    }
+
+    fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<Vec<usize>> {
+        let out = self.fwd.build(input, rng)?;
+        self.bwd.build(input, rng)?;
+        for p in self.fwd.params_mut() {
+            p.name = prefixed(true, p.name);
+        }
+        for p in self.bwd.params_mut() {
+            p.name = prefixed(false, p.name);
+        }
+        self.input = input.to_vec();
+        self.seq = out.len() == 2;
+        self.units = *out.last().expect("recurrent output has rank ≥ 1");
+        let mut out = out;
+        if self.merge == Merge::Concat {
+            *out.last_mut().expect("rank ≥ 1") *= 2;
+        }
+        Ok(out)
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut p = self.fwd.params();
+        p.extend(self.bwd.params());
+        p
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut p = self.fwd.params_mut();
+        p.extend(self.bwd.params_mut());
+        p
+    }
+
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
+        if self.input.is_empty() {
+            return Err(Error::state(
+                "bidirectional",
+                "a built layer (build before forward)",
+                "an unbuilt layer",
+            ));
+        }
+        let batch = super::check_input("bidirectional", x, &self.input)?;
+        self.fwd.forward(x, &mut self.yf, training)?;
+        self.bwd.forward(x, &mut self.yb, training)?;
+        let h = self.units;
+        let width = if self.merge == Merge::Concat {
+            2 * h
+        } else {
+            h
+        };
+        let mut dims = batch_dims(batch, &self.input[..self.seq as usize]);
+        dims.push(width);
+        y.resize(&dims);
+        let (yf, yb, merge) = (self.yf.data(), self.yb.data(), self.merge);
+        let yd = y.data_mut();
+        for (r, rf, rb) in rows(batch, if self.seq { self.input[0] } else { 1 }) {
+            let (f, b) = (&yf[rf * h..][..h], &yb[rb * h..][..h]);
+            let out = &mut yd[r * width..][..width];
+            match merge {
+                Merge::Concat => {
+                    out[..h].copy_from_slice(f);
+                    out[h..].copy_from_slice(b);
+                }
+                Merge::Sum => out
+                    .iter_mut()
+                    .zip(f.iter().zip(b))
+                    .for_each(|(o, (a, c))| *o = a + c),
+                Merge::Mul => out
+                    .iter_mut()
+                    .zip(f.iter().zip(b))
+                    .for_each(|(o, (a, c))| *o = a * c),
+                Merge::Ave => out
+                    .iter_mut()
+                    .zip(f.iter().zip(b))
+                    .for_each(|(o, (a, c))| *o = 0.5 * (a + c)),
+            }
+        }
+        Ok(())
+    }
+
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+        if self.input.is_empty() {
+            return Err(Error::state(
+                "bidirectional",
+                "a built layer (build before backward)",
+                "an unbuilt layer",
+            ));
+        }
+        let batch = super::check_input("bidirectional", x, &self.input)?;
+        if self.yf.dims().first() != Some(&batch) {
+            return Err(Error::state(
+                "bidirectional",
+                "backward after a forward on the same batch",
+                "no matching forward",
+            ));
+        }
+        let h = self.units;
+        let width = if self.merge == Merge::Concat {
+            2 * h
+        } else {
+            h
+        };
+        let mut dims = batch_dims(batch, &self.input[..self.seq as usize]);
+        dims.push(width);
+        if gy.dims() != dims.as_slice() {
+            return Err(Error::shape(
+                "bidirectional",
+                "outputGradient",
+                format!("shape {}", Shape::new(dims)),
+                format!("shape {}", gy.shape()),
+            ));
+        }
+        self.gyf.resize(self.yf.dims());
+        self.gyb.resize(self.yb.dims());
+        let (yf, yb, merge) = (self.yf.data(), self.yb.data(), self.merge);
+        let (gyf, gyb, gyd) = (self.gyf.data_mut(), self.gyb.data_mut(), gy.data());
+        for (r, rf, rb) in rows(batch, if self.seq { self.input[0] } else { 1 }) {
+            let g = &gyd[r * width..][..width];
+            let (gf, gb) = (&mut gyf[rf * h..][..h], &mut gyb[rb * h..][..h]);
+            match merge {
+                Merge::Concat => {
+                    gf.copy_from_slice(&g[..h]);
+                    gb.copy_from_slice(&g[h..]);
+                }
+                Merge::Sum => {
+                    gf.copy_from_slice(g);
+                    gb.copy_from_slice(g);
+                }
+                Merge::Ave => {
+                    gf.iter_mut().zip(g).for_each(|(o, v)| *o = 0.5 * v);
+                    gb.iter_mut().zip(g).for_each(|(o, v)| *o = 0.5 * v);
+                }
+                Merge::Mul => {
+                    let (f, bk) = (&yf[rf * h..][..h], &yb[rb * h..][..h]);
+                    for j in 0..h {
+                        gf[j] = g[j] * bk[j];
+                        gb[j] = g[j] * f[j];
+                    }
+                }
+            }
+        }
+        self.fwd.backward(x, &self.yf, &self.gyf, &mut self.gxf)?;
+        self.bwd.backward(x, &self.yb, &self.gyb, &mut self.gxb)?;
+        gx.resize(x.dims());
+        for ((o, a), b) in gx
+            .data_mut()
+            .iter_mut()
+            .zip(self.gxf.data())
+            .zip(self.gxb.data())
+        {
+            *o = a + b;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::make;
+    use super::super::recurrent::tests::{gradcheck_masked, with_masked};
+    use super::super::testing::*;
+    use crate::rng::Rng;
+    use crate::shape::Shape;
+    use crate::tensor::Tensor;
+
+    #[test]
+    fn gradients_for_every_kind_and_merge_mode() {
+        for kind in ["lstm", "gru", "simpleRnn"] {
+            for merge in ["concat", "sum", "mul", "ave"] {
+                for seq in [false, true] {
+                    let cfg = format!(
+                        r#"{{"layer":{{"kind":"{kind}","config":{{"units":4,"returnSequences":{seq}}}}},"mergeMode":"{merge}"}}"#
+                    );
+                    gradcheck("bidirectional", &cfg, normal(&[3, 5, 3], 2), false, 3e-3);
+                }
+            }
+            let cfg = format!(
+                r#"{{"layer":{{"kind":"{kind}","config":{{"units":4,"returnSequences":true}}}}}}"#
+            );
+            gradcheck("bidirectional", &cfg, normal(&[1, 1, 3], 3), false, 3e-3);
+            gradcheck_masked(
+                "bidirectional",
+                &cfg,
+                with_masked(&[3, 5, 3], 4, &[(0, 0), (1, 2), (2, 4), (2, 3)]),
+                3e-3,
+            );
+        }
+    }
+
+    /// The merged output equals the inner layer run on the sequence and on the reversed
+    /// sequence (reversed back), with the same weights.
+    #[test]
+    fn matches_two_inner_layers() {
+        let x = with_masked(&[2, 4, 3], 5, &[(1, 3)]);
+        let inner = r#"{"units":3,"returnSequences":true}"#;
+        let (bi, y) = run(
+            "bidirectional",
+            &format!(r#"{{"layer":{{"kind":"gru","config":{inner}}}}}"#),
+            &x,
+            false,
+        );
+        assert_eq!(y.dims(), &[2, 4, 6]);
+        let names: Vec<&str> = bi.params().iter().map(|p| p.name).collect();
+        assert_eq!(
+            names,
+            [
+                "forward_kernel",
+                "forward_recurrentKernel",
+                "forward_bias",
+                "forward_recurrentBias",
+                "backward_kernel",
+                "backward_recurrentKernel",
+                "backward_bias",
+                "backward_recurrentBias"
+            ]
+        );
+        let mut rev = x.clone();
+        for b in 0..2 {
+            for t in 0..4 {
+                rev.data_mut()[(b * 4 + t) * 3..][..3]
+                    .copy_from_slice(&x.data()[(b * 4 + 3 - t) * 3..][..3]);
+            }
+        }
+        let params = bi.params();
+        let mut outs = Vec::new();
+        for (copy, input) in [(0, &x), (1, &rev)] {
+            let mut l = make("gru", inner).unwrap();
+            l.build(&[4, 3], &mut Rng::new(9)).unwrap();
+            for (p, src) in l.params_mut().into_iter().zip(&params[copy * 4..]) {
+                p.value.data_mut().copy_from_slice(src.value.data());
+            }
+            let mut o = Tensor::zeros(Shape::new(vec![]));
+            l.forward(input, &mut o, false).unwrap();
+            outs.push(o);
+        }
+        for b in 0..2 {
+            for t in 0..4 {
+                let row = &y.data()[(b * 4 + t) * 6..][..6];
+                assert_eq!(&row[..3], &outs[0].data()[(b * 4 + t) * 3..][..3]);
+                assert_eq!(&row[3..], &outs[1].data()[(b * 4 + 3 - t) * 3..][..3]);
+            }
+        }
+        // masked step (1, 3) is zero in both directions
+        assert!(y.data()[(4 + 3) * 6..][..6].iter().all(|&v| v == 0.0));
+        let (_, y) = run(
+            "bidirectional",
+            r#"{"layer":{"kind":"lstm","config":{"units":5}},"mergeMode":"sum"}"#,
+            &x,
+            false,
+        );
+        assert_eq!(y.dims(), &[2, 5]);
+    }
+
+    #[test]
+    fn errors() {
+        let err = |cfg: &str| make("bidirectional", cfg).err().unwrap();
+        assert_eq!(err("{}").arg, "layer");
+        assert_eq!(
+            err(r#"{"layer":{"kind":"dense","config":{"units":2}}}"#).arg,
+            "layer"
+        );
+        assert_eq!(
+            err(r#"{"layer":{"kind":"lstm","config":{"units":2}},"mergeMode":"max"}"#).arg,
+            "mergeMode"
+        );
+        assert_eq!(
+            err(r#"{"layer":{"kind":"lstm","config":{"units":2}},"mergeMode":null,"x":1}"#).arg,
+            "config"
+        );
+        assert_eq!(
+            err(r#"{"layer":{"kind":"lstm","config":{"units":0}}}"#).arg,
+            "units"
+        );
+        assert_eq!(
+            err(r#"{"layer":{"kind":"lstm","config":{"units":2,"returnState":true}}}"#).arg,
+            "returnState"
+        );
+        assert_eq!(err(r#"{"layer":{"kind":"lstm","config":[]}}"#).arg, "layer");
+        let mut l = make(
+            "bidirectional",
+            r#"{"layer":{"kind":"lstm","config":{"units":2}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.build(&[3], &mut Rng::new(1)).unwrap_err().code(),
+            "SHAPE_MISMATCH"
+        );
+        l.build(&[4, 3], &mut Rng::new(1)).unwrap();
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        let e = l
+            .forward(&normal(&[2, 5, 3], 1), &mut y, false)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "bidirectional: invalid `input`: expected shape [batch, 4, 3], received shape [2, 5, 3]");
+        let cfg = l.config();
+        assert_eq!(cfg["layer"]["kind"], "lstm");
+        assert_eq!(cfg["layer"]["config"]["goBackwards"], false);
+        assert_eq!(cfg["mergeMode"], "concat");
+    }
 }

@@ -1,17 +1,1335 @@
-//! (being written)
+//! `simpleRnn`, `lstm` and `gru` over sequences `[batch, time, features]`, with gates in
+//! PyTorch's order and one GEMM per time step.
+//!
+//! Options (all three): `units` (required), `activation` ("tanh"), `useBias` (true),
+//! `returnSequences` (false: output `[batch, units]`, the last state; true:
+//! `[batch, time, units]`), `returnState` (false; true is refused: a layer has one output
+//! here, so the final states need the multi-output model API), `goBackwards` (false:
+//! Keras's option; reads the sequence from the last step, and with `returnSequences`
+//! the outputs come in that processing order, as Keras does), `kernelInitializer`
+//! ("glorotUniform"), `recurrentInitializer` ("orthogonal"), `biasInitializer`
+//! ("zeros"), `kernelRegularizer`, `recurrentRegularizer`, `biasRegularizer`
+//! (`{ l1, l2 }`). lstm and gru: `recurrentActivation` ("sigmoid"). lstm:
+//! `unitForgetBias` (true: the forget-gate block of the bias starts at 1, as Keras).
+//!
+//! Parameters (H = units, in = features; x·W with W `[in, ·]` as dense does):
+//!
+//!   simpleRnn  kernel [in, H]            = torch weight_ih_l0ᵀ
+//!              recurrentKernel [H, H]    = torch weight_hh_l0ᵀ
+//!              bias [H]                  = torch bias_ih_l0 + bias_hh_l0
+//!              h' = act(x·W + h·U + b)
+//!   lstm       kernel [in, 4H]           = torch weight_ih_l0ᵀ
+//!              recurrentKernel [H, 4H]   = torch weight_hh_l0ᵀ
+//!              bias [4H]                 = torch bias_ih_l0 + bias_hh_l0
+//!              column blocks of H in torch's (and Keras's) order i, f, g, o:
+//!              [i f g o] = x·W + h·U + b; i, f, o = recAct(·); g = act(·)
+//!              c' = f⊙c + i⊙g;  h' = o⊙act(c')
+//!   gru        kernel [in, 3H]           = torch weight_ih_l0ᵀ
+//!              recurrentKernel [H, 3H]   = torch weight_hh_l0ᵀ
+//!              bias [3H]                 = torch bias_ih_l0   (b_i)
+//!              recurrentBias [3H]        = torch bias_hh_l0   (b_h)
+//!              column blocks in torch's order r, z, n:
+//!              a = x·W + b_i;  u = h·U + b_h
+//!              r = recAct(a_r + u_r);  z = recAct(a_z + u_z);  n = act(a_n + r⊙u_n)
+//!              h' = (1 − z)⊙n + z⊙h
+//!              Both biases are kept because b_hn sits inside r⊙(·): they cannot be summed
+//!              (this is Keras's `resetAfter: true` GRU, whose bias `[2, 3H]` is
+//!              [bias; recurrentBias]).
+//! The initial state is zero. Torch with `batch_first=True` takes the same
+//! `[batch, time, features]` input; its output `[batch, time, H]` is our
+//! `returnSequences` output and `h_n[0]` our default one.
+//!
+//! Masking (NOTE: implicit, as a Keras `Masking({ maskValue: 0 })` layer in front): a
+//! time step whose input vector is all zeros, for one sample, is skipped: the state
+//! (h, and c for lstm) carries through unchanged, and with `returnSequences` that
+//! step's output is zeros. Without `returnSequences` the output is the last state, so
+//! trailing padding returns the state after the last real step. dL/dx is 0 on masked
+//! steps. To feed real all-zero vectors, shift the features.
+//!
+//! Performance: the input is copied time-major in processing order; its projection for
+//! all steps is one GEMM `[time·batch, in]·[in, gates·H]` into the pre-activation
+//! buffer; each step adds `h·U` to its `[batch, gates·H]` slice with one GEMM and applies
+//! the gate nonlinearities with the SIMD unary kernels. Every step's pre-activations,
+//! activations and states stay in buffers for backpropagation through time. Backward
+//! walks the steps in reverse: fused gate derivatives, one GEMM `dGates·Uᵀ` per step,
+//! then one GEMM each for `dW = xᵀ·dGates`, `dU = hᵀ·dGates` and `dx = dGates·Wᵀ` over
+//! all steps. Buffers grow once and are reused: no allocation per step.
 
-use super::Layer;
+use super::activation::Act;
+use super::init::Init;
+use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::kernels::unary::Unary;
+use crate::kernels::{gemm, MatRef};
 use crate::losses::Config;
+use crate::rng::Rng;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Rnn,
+    Lstm,
+    Gru,
+}
+
+impl Cell {
+    fn name(self) -> &'static str {
+        match self {
+            Cell::Rnn => "simpleRnn",
+            Cell::Lstm => "lstm",
+            Cell::Gru => "gru",
+        }
+    }
+
+    /// Gate blocks of H columns in the kernels.
+    fn gates(self) -> usize {
+        match self {
+            Cell::Rnn => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+}
+
+pub struct Recurrent {
+    cell: Cell,
+    units: usize,
+    act: Act,
+    rec_act: Act,
+    use_bias: bool,
+    return_sequences: bool,
+    go_backwards: bool,
+    unit_forget_bias: bool,
+    kernel_init: Init,
+    recurrent_init: Init,
+    bias_init: Init,
+    kernel_reg: Option<Regularizer>,
+    recurrent_reg: Option<Regularizer>,
+    bias_reg: Option<Regularizer>,
+    /// `[time, features]` it was built for.
+    input: Vec<usize>,
+    /// kernel, recurrentKernel, then bias and (gru) recurrentBias when `useBias`.
+    params: Vec<Param>,
+    c: Cache,
+}
+
+/// Buffers kept between steps. Rows are time-major in processing order: row `s·batch + b`
+/// is sample b at processing step s.
+#[derive(Default)]
+struct Cache {
+    /// The batch of the last forward (backward needs its caches).
+    batch: Option<usize>,
+    /// Input `[time·batch, in]`.
+    xt: Vec<f32>,
+    /// Whether each row is a masked (all-zero) step, and whether any is.
+    mask: Vec<bool>,
+    any_masked: bool,
+    /// Gate pre-activations `[time·batch, G]` (G = gates·H), then their activations.
+    pre: Vec<f32>,
+    act: Vec<f32>,
+    /// States `[(time + 1)·batch, H]`, block 0 the zero initial state.
+    hs: Vec<f32>,
+    /// lstm: cells like `hs`, and act(c) `[time·batch, H]`.
+    cs: Vec<f32>,
+    ac: Vec<f32>,
+    /// gru: h·U + b_h `[time·batch, G]`.
+    hu: Vec<f32>,
+    /// dL/d(pre) `[time·batch, G]`; gru: dL/d(h·U + b_h) too.
+    dg: Vec<f32>,
+    dgh: Vec<f32>,
+    /// dL/dh into the current step and into the previous one; lstm: dL/dc; scratch.
+    dh: Vec<f32>,
+    dh_prev: Vec<f32>,
+    dc: Vec<f32>,
+    t1: Vec<f32>,
+    t2: Vec<f32>,
+    /// dL/d(activated gates) of one step `[batch, G]`.
+    da: Vec<f32>,
+    /// dL/dx time-major `[time·batch, in]`.
+    dxt: Vec<f32>,
+}
 
 pub fn build_simple_rnn(cfg: &Config) -> Result<Box<dyn Layer>> {
-    Err(Error::invalid(cfg.op, "kind", "an implemented layer", "one still being written"))
+    build_cell(cfg, Cell::Rnn)
 }
 
 pub fn build_lstm(cfg: &Config) -> Result<Box<dyn Layer>> {
-    Err(Error::invalid(cfg.op, "kind", "an implemented layer", "one still being written"))
+    build_cell(cfg, Cell::Lstm)
 }
 
 pub fn build_gru(cfg: &Config) -> Result<Box<dyn Layer>> {
-    Err(Error::invalid(cfg.op, "kind", "an implemented layer", "one still being written"))
+    build_cell(cfg, Cell::Gru)
+}
+
+fn build_cell(cfg: &Config, cell: Cell) -> Result<Box<dyn Layer>> {
+    let mut keys = vec![
+        "units",
+        "activation",
+        "useBias",
+        "returnSequences",
+        "returnState",
+        "goBackwards",
+        "kernelInitializer",
+        "recurrentInitializer",
+        "biasInitializer",
+        "kernelRegularizer",
+        "recurrentRegularizer",
+        "biasRegularizer",
+    ];
+    if cell != Cell::Rnn {
+        keys.push("recurrentActivation");
+    }
+    if cell == Cell::Lstm {
+        keys.push("unitForgetBias");
+    }
+    cfg.check_keys(&keys)?;
+    let units = cfg.f64_where("units", f64::NAN, "a positive integer", |u| {
+        u.is_finite() && u >= 1.0 && u.fract() == 0.0 && u < 1e9
+    })?;
+    let act_or = |key: &str, default: Unary| -> Result<Act> {
+        if cfg.raw(key).is_some() {
+            Act::from_config(cfg, key)
+        } else {
+            Ok(Act::Math(default))
+        }
+    };
+    if cfg.bool("returnState", false)? {
+        return Err(Error::invalid(
+            cfg.op,
+            "returnState",
+            "false (a layer has one output here: returning the final states needs the multi-output model API)",
+            "true",
+        ));
+    }
+    Ok(Box::new(Recurrent {
+        cell,
+        units: units as usize,
+        act: act_or("activation", Unary::Tanh)?,
+        rec_act: act_or("recurrentActivation", Unary::Sigmoid)?,
+        use_bias: cfg.bool("useBias", true)?,
+        return_sequences: cfg.bool("returnSequences", false)?,
+        go_backwards: cfg.bool("goBackwards", false)?,
+        unit_forget_bias: cfg.bool("unitForgetBias", true)?,
+        kernel_init: Init::from_config(cfg, "kernelInitializer", Init::GlorotUniform)?,
+        recurrent_init: Init::from_config(cfg, "recurrentInitializer", Init::Orthogonal)?,
+        bias_init: Init::from_config(cfg, "biasInitializer", Init::Constant(0.0))?,
+        kernel_reg: Regularizer::from_config(cfg, "kernelRegularizer")?,
+        recurrent_reg: Regularizer::from_config(cfg, "recurrentRegularizer")?,
+        bias_reg: Regularizer::from_config(cfg, "biasRegularizer")?,
+        input: Vec::new(),
+        params: Vec::new(),
+        c: Cache::default(),
+    }))
+}
+
+fn reg_json(r: Option<Regularizer>) -> Value {
+    r.map_or(Value::Null, |r| json!({ "l1": r.l1, "l2": r.l2 }))
+}
+
+/// `sum[j] += Σ_rows m[row, j]` for row-major `m` with `cols` columns.
+fn add_column_sums(m: &[f32], cols: usize, sum: &mut [f32]) {
+    for row in m.chunks_exact(cols) {
+        for (s, &v) in sum.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+}
+
+impl Recurrent {
+    fn output_dims(&self, batch: usize) -> Vec<usize> {
+        if self.return_sequences {
+            vec![batch, self.input[0], self.units]
+        } else {
+            vec![batch, self.units]
+        }
+    }
+}
+
+impl Layer for Recurrent {
+    fn kind(&self) -> &'static str {
+        self.cell.name()
+    }
+
+    fn config(&self) -> Value {
+        let mut v = json!({
+            "units": self.units,
+            "activation": self.act.to_json(),
+            "useBias": self.use_bias,
+            "returnSequences": self.return_sequences,
+            "returnState": false,
+            "goBackwards": self.go_backwards,
+        });
+        let m = v.as_object_mut().expect("an object");
+        if self.cell != Cell::Rnn {
+            m.insert("recurrentActivation".into(), self.rec_act.to_json());
+        }
+        if self.cell == Cell::Lstm {
+            m.insert("unitForgetBias".into(), json!(self.unit_forget_bias));
+        }
+        for (k, r) in [
+            ("kernelRegularizer", self.kernel_reg),
+            ("recurrentRegularizer", self.recurrent_reg),
+            ("biasRegularizer", self.bias_reg),
+        ] {
+            if r.is_some() {
+                m.insert(k.into(), reg_json(r));
+            }
+        }
+        v
+    }
+
+    fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<Vec<usize>> {
+        let op = self.cell.name();
+        let &[time, fan_in] = input else {
+            return Err(Error::shape(
+                op,
+                "input",
+                "a shape [batch, time, features]",
+                format!("per-sample shape {}", Shape::new(input.to_vec())),
+            ));
+        };
+        if time == 0 || fan_in == 0 {
+            return Err(Error::shape(
+                op,
+                "input",
+                "a shape [batch, time, features] with time ≥ 1 and features ≥ 1",
+                format!("per-sample shape {}", Shape::new(input.to_vec())),
+            ));
+        }
+        let (h, g) = (self.units, self.cell.gates() * self.units);
+        let kernel = self.kernel_init.values(&[fan_in, g], fan_in, g, rng);
+        let recurrent = self.recurrent_init.values(&[h, g], h, g, rng);
+        let mut k = Param::new(
+            "kernel",
+            Tensor::new(Shape::new(vec![fan_in, g]), kernel),
+            true,
+        );
+        k.regularizer = self.kernel_reg;
+        let mut u = Param::new(
+            "recurrentKernel",
+            Tensor::new(Shape::new(vec![h, g]), recurrent),
+            true,
+        );
+        u.regularizer = self.recurrent_reg;
+        let mut params = vec![k, u];
+        if self.use_bias {
+            let mut b = self.bias_init.values(&[g], fan_in, g, rng);
+            if self.cell == Cell::Lstm && self.unit_forget_bias {
+                b[h..2 * h].fill(1.0);
+            }
+            let mut b = Param::new("bias", Tensor::new(Shape::new(vec![g]), b), true);
+            b.regularizer = self.bias_reg;
+            params.push(b);
+            if self.cell == Cell::Gru {
+                let rb = self.bias_init.values(&[g], fan_in, g, rng);
+                let mut rb =
+                    Param::new("recurrentBias", Tensor::new(Shape::new(vec![g]), rb), true);
+                rb.regularizer = self.bias_reg;
+                params.push(rb);
+            }
+        }
+        self.params = params;
+        self.input = input.to_vec();
+        self.c.batch = None;
+        Ok(self.output_dims(0)[1..].to_vec())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        self.params.iter().collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.params.iter_mut().collect()
+    }
+
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        let op = self.cell.name();
+        if self.input.is_empty() {
+            return Err(Error::state(
+                op,
+                "a built layer (build before forward)",
+                "an unbuilt layer",
+            ));
+        }
+        let batch = super::check_input(op, x, &self.input)?;
+        let out_dims = self.output_dims(batch);
+        let Recurrent {
+            cell,
+            units: h,
+            act,
+            rec_act,
+            use_bias,
+            return_sequences,
+            go_backwards,
+            params,
+            c,
+            ..
+        } = self;
+        let (cell, h, act, rec_act, use_bias) = (*cell, *h, *act, *rec_act, *use_bias);
+        let (time, f) = (self.input[0], self.input[1]);
+        let g = cell.gates() * h;
+        let (n, bh, bg) = (time * batch, batch * h, batch * g);
+
+        // Time-major input in processing order, and the mask.
+        c.xt.resize(n * f, 0.0);
+        c.mask.resize(n, false);
+        c.any_masked = false;
+        let xd = x.data();
+        for s in 0..time {
+            let t = if *go_backwards { time - 1 - s } else { s };
+            for b in 0..batch {
+                let src = &xd[(b * time + t) * f..][..f];
+                c.xt[(s * batch + b) * f..][..f].copy_from_slice(src);
+                let m = src.iter().all(|&v| v == 0.0);
+                c.mask[s * batch + b] = m;
+                c.any_masked |= m;
+            }
+        }
+
+        // Input projection of every step in one GEMM (plus the input bias).
+        c.pre.resize(n * g, 0.0);
+        if use_bias {
+            for row in c.pre.chunks_exact_mut(g) {
+                row.copy_from_slice(params[2].value.data());
+            }
+        }
+        gemm(
+            MatRef::row_major(&c.xt, n, f),
+            MatRef::row_major(params[0].value.data(), f, g),
+            &mut c.pre,
+            use_bias,
+        );
+
+        c.act.resize(n * g, 0.0);
+        c.hs.resize(n * h + bh, 0.0);
+        c.hs[..bh].fill(0.0);
+        if cell == Cell::Lstm {
+            c.cs.resize(n * h + bh, 0.0);
+            c.cs[..bh].fill(0.0);
+            c.ac.resize(n * h, 0.0);
+        }
+        if cell == Cell::Gru {
+            c.hu.resize(n * g, 0.0);
+        }
+        let u = MatRef::row_major(params[1].value.data(), h, g);
+        for s in 0..time {
+            let (done, next) = c.hs.split_at_mut((s + 1) * bh);
+            let (h_prev, h_new) = (&done[s * bh..], &mut next[..bh]);
+            let pre = &mut c.pre[s * bg..][..bg];
+            let a = &mut c.act[s * bg..][..bg];
+            match cell {
+                Cell::Rnn => {
+                    if s > 0 {
+                        gemm(MatRef::row_major(h_prev, batch, h), u, pre, true);
+                    }
+                    act.apply(pre, a, h);
+                    h_new.copy_from_slice(a);
+                }
+                Cell::Lstm => {
+                    if s > 0 {
+                        gemm(MatRef::row_major(h_prev, batch, h), u, pre, true);
+                    }
+                    let (cdone, cnext) = c.cs.split_at_mut((s + 1) * bh);
+                    let (c_prev, c_new) = (&cdone[s * bh..], &mut cnext[..bh]);
+                    for b in 0..batch {
+                        let (p, a) = (&pre[b * g..][..g], &mut a[b * g..][..g]);
+                        rec_act.apply(&p[..2 * h], &mut a[..2 * h], h);
+                        act.apply(&p[2 * h..3 * h], &mut a[2 * h..3 * h], h);
+                        rec_act.apply(&p[3 * h..], &mut a[3 * h..], h);
+                        let (i, fg, gg) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
+                        for (j, cn) in c_new[b * h..][..h].iter_mut().enumerate() {
+                            *cn = fg[j] * c_prev[b * h + j] + i[j] * gg[j];
+                        }
+                    }
+                    let ac = &mut c.ac[s * bh..][..bh];
+                    act.apply(c_new, ac, h);
+                    for b in 0..batch {
+                        let o = &a[b * g + 3 * h..][..h];
+                        for ((hn, &ov), &cv) in
+                            h_new[b * h..][..h].iter_mut().zip(o).zip(&ac[b * h..][..h])
+                        {
+                            *hn = ov * cv;
+                        }
+                    }
+                    if c.any_masked {
+                        for b in (0..batch).filter(|&b| c.mask[s * batch + b]) {
+                            c_new[b * h..][..h].copy_from_slice(&c_prev[b * h..][..h]);
+                        }
+                    }
+                }
+                Cell::Gru => {
+                    let hu = &mut c.hu[s * bg..][..bg];
+                    if use_bias {
+                        for row in hu.chunks_exact_mut(g) {
+                            row.copy_from_slice(params[3].value.data());
+                        }
+                    } else {
+                        hu.fill(0.0);
+                    }
+                    if s > 0 {
+                        gemm(MatRef::row_major(h_prev, batch, h), u, hu, true);
+                    }
+                    for b in 0..batch {
+                        let (p, a, hu) = (
+                            &mut pre[b * g..][..g],
+                            &mut a[b * g..][..g],
+                            &hu[b * g..][..g],
+                        );
+                        for (pv, &v) in p[..2 * h].iter_mut().zip(&hu[..2 * h]) {
+                            *pv += v;
+                        }
+                        rec_act.apply(&p[..2 * h], &mut a[..2 * h], h);
+                        for j in 0..h {
+                            p[2 * h + j] += a[j] * hu[2 * h + j];
+                        }
+                        act.apply(&p[2 * h..], &mut a[2 * h..], h);
+                        let hp = &h_prev[b * h..][..h];
+                        for (j, hn) in h_new[b * h..][..h].iter_mut().enumerate() {
+                            let (z, nv) = (a[h + j], a[2 * h + j]);
+                            *hn = nv + z * (hp[j] - nv);
+                        }
+                    }
+                }
+            }
+            if c.any_masked {
+                for b in (0..batch).filter(|&b| c.mask[s * batch + b]) {
+                    h_new[b * h..][..h].copy_from_slice(&h_prev[b * h..][..h]);
+                }
+            }
+        }
+
+        y.resize(&out_dims);
+        let yd = y.data_mut();
+        if *return_sequences {
+            for b in 0..batch {
+                for s in 0..time {
+                    let out = &mut yd[(b * time + s) * h..][..h];
+                    if c.mask[s * batch + b] {
+                        out.fill(0.0);
+                    } else {
+                        out.copy_from_slice(&c.hs[(s + 1) * bh + b * h..][..h]);
+                    }
+                }
+            }
+        } else {
+            yd.copy_from_slice(&c.hs[time * bh..][..bh]);
+        }
+        c.batch = Some(batch);
+        Ok(())
+    }
+
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+        let op = self.cell.name();
+        if self.input.is_empty() {
+            return Err(Error::state(
+                op,
+                "a built layer (build before backward)",
+                "an unbuilt layer",
+            ));
+        }
+        let batch = super::check_input(op, x, &self.input)?;
+        if self.c.batch != Some(batch) {
+            return Err(Error::state(
+                op,
+                "backward after a forward on the same batch",
+                "no matching forward",
+            ));
+        }
+        let out_dims = self.output_dims(batch);
+        if gy.dims() != out_dims.as_slice() {
+            return Err(Error::shape(
+                op,
+                "outputGradient",
+                format!("shape {}", Shape::new(out_dims)),
+                format!("shape {}", gy.shape()),
+            ));
+        }
+        let Recurrent {
+            cell,
+            units: h,
+            act,
+            rec_act,
+            return_sequences,
+            go_backwards,
+            params,
+            c,
+            ..
+        } = self;
+        let (cell, h, act, rec_act) = (*cell, *h, *act, *rec_act);
+        let (time, f) = (self.input[0], self.input[1]);
+        let g = cell.gates() * h;
+        let (n, bh, bg) = (time * batch, batch * h, batch * g);
+        let gyd = gy.f32s(op, "outputGradient")?;
+
+        c.dg.resize(n * g, 0.0);
+        if cell == Cell::Gru {
+            c.dgh.resize(n * g, 0.0);
+        }
+        for v in [&mut c.dh, &mut c.dc] {
+            v.resize(bh, 0.0);
+            v.fill(0.0);
+        }
+        for v in [&mut c.dh_prev, &mut c.t1, &mut c.t2] {
+            v.resize(bh, 0.0);
+        }
+        c.da.resize(bg, 0.0);
+        let u = MatRef::row_major(params[1].value.data(), h, g);
+
+        for s in (0..time).rev() {
+            let masked = &c.mask[s * batch..][..batch];
+            // dL/dh_s from this step's output
+            if *return_sequences {
+                for b in (0..batch).filter(|&b| !masked[b]) {
+                    for (d, &v) in c.dh[b * h..][..h]
+                        .iter_mut()
+                        .zip(&gyd[(b * time + s) * h..][..h])
+                    {
+                        *d += v;
+                    }
+                }
+            } else if s == time - 1 {
+                for (d, &v) in c.dh.iter_mut().zip(gyd) {
+                    *d += v;
+                }
+            }
+            let pre = &c.pre[s * bg..][..bg];
+            let a = &c.act[s * bg..][..bg];
+            let dgs = &mut c.dg[s * bg..][..bg];
+            let h_prev = &c.hs[s * bh..][..bh];
+            match cell {
+                Cell::Rnn => {
+                    act.backward(pre, a, &c.dh, dgs, h);
+                }
+                Cell::Lstm => {
+                    let (c_prev, c_new) = (&c.cs[s * bh..][..bh], &c.cs[(s + 1) * bh..][..bh]);
+                    let ac = &c.ac[s * bh..][..bh];
+                    // t2 = act'(c')·(dh⊙o)
+                    for b in 0..batch {
+                        let o = &a[b * g + 3 * h..][..h];
+                        let (t1, dh) = (&mut c.t1[b * h..][..h], &c.dh[b * h..][..h]);
+                        for ((t, &d), &ov) in t1.iter_mut().zip(dh).zip(o) {
+                            *t = d * ov;
+                        }
+                    }
+                    act.backward(c_new, ac, &c.t1, &mut c.t2, h);
+                    for b in 0..batch {
+                        let (ab, da) = (&a[b * g..][..g], &mut c.da[b * g..][..g]);
+                        if masked[b] {
+                            da.fill(0.0);
+                            continue;
+                        }
+                        for j in 0..h {
+                            let k = b * h + j;
+                            let dct = c.dc[k] + c.t2[k];
+                            da[j] = dct * ab[2 * h + j];
+                            da[h + j] = dct * c_prev[k];
+                            da[2 * h + j] = dct * ab[j];
+                            da[3 * h + j] = c.dh[k] * ac[k];
+                            c.dc[k] = dct * ab[h + j];
+                        }
+                    }
+                    for b in 0..batch {
+                        let (p, ab, da, dg) = (
+                            &pre[b * g..][..g],
+                            &a[b * g..][..g],
+                            &c.da[b * g..][..g],
+                            &mut dgs[b * g..][..g],
+                        );
+                        rec_act.backward(
+                            &p[..2 * h],
+                            &ab[..2 * h],
+                            &da[..2 * h],
+                            &mut dg[..2 * h],
+                            h,
+                        );
+                        act.backward(
+                            &p[2 * h..3 * h],
+                            &ab[2 * h..3 * h],
+                            &da[2 * h..3 * h],
+                            &mut dg[2 * h..3 * h],
+                            h,
+                        );
+                        rec_act.backward(
+                            &p[3 * h..],
+                            &ab[3 * h..],
+                            &da[3 * h..],
+                            &mut dg[3 * h..],
+                            h,
+                        );
+                    }
+                }
+                Cell::Gru => {
+                    let hu = &c.hu[s * bg..][..bg];
+                    let dghs = &mut c.dgh[s * bg..][..bg];
+                    for b in 0..batch {
+                        if masked[b] {
+                            continue;
+                        }
+                        let (p, ab, hub) =
+                            (&pre[b * g..][..g], &a[b * g..][..g], &hu[b * g..][..g]);
+                        let (da, dg, dgh) = (
+                            &mut c.da[b * g..][..g],
+                            &mut dgs[b * g..][..g],
+                            &mut dghs[b * g..][..g],
+                        );
+                        let (dh, hp) = (&c.dh[b * h..][..h], &h_prev[b * h..][..h]);
+                        for j in 0..h {
+                            let (z, nv) = (ab[h + j], ab[2 * h + j]);
+                            da[2 * h + j] = dh[j] * (1.0 - z);
+                            da[h + j] = dh[j] * (hp[j] - nv);
+                        }
+                        act.backward(&p[2 * h..], &ab[2 * h..], &da[2 * h..], &mut dg[2 * h..], h);
+                        for j in 0..h {
+                            da[j] = dg[2 * h + j] * hub[2 * h + j];
+                            dgh[2 * h + j] = dg[2 * h + j] * ab[j];
+                        }
+                        rec_act.backward(
+                            &p[..2 * h],
+                            &ab[..2 * h],
+                            &da[..2 * h],
+                            &mut dg[..2 * h],
+                            h,
+                        );
+                        dgh[..2 * h].copy_from_slice(&dg[..2 * h]);
+                    }
+                }
+            }
+            if c.any_masked {
+                for b in (0..batch).filter(|&b| masked[b]) {
+                    dgs[b * g..][..g].fill(0.0);
+                    if cell == Cell::Gru {
+                        c.dgh[s * bg + b * g..][..g].fill(0.0);
+                    }
+                }
+            }
+            // dL/dh_{s−1} = dGates·Uᵀ (+ dh⊙z for gru); masked rows pass dh through.
+            let src = if cell == Cell::Gru {
+                &c.dgh[s * bg..][..bg]
+            } else {
+                &c.dg[s * bg..][..bg]
+            };
+            gemm(
+                MatRef::row_major(src, batch, g),
+                u.t(),
+                &mut c.dh_prev,
+                false,
+            );
+            for b in 0..batch {
+                let (dp, dh) = (&mut c.dh_prev[b * h..][..h], &c.dh[b * h..][..h]);
+                if masked[b] {
+                    dp.copy_from_slice(dh);
+                } else if cell == Cell::Gru {
+                    let z = &a[b * g + h..][..h];
+                    for j in 0..h {
+                        dp[j] += dh[j] * z[j];
+                    }
+                }
+            }
+            std::mem::swap(&mut c.dh, &mut c.dh_prev);
+        }
+
+        // Parameter gradients over all steps at once.
+        let dgm = MatRef::row_major(&c.dg, n, g);
+        let (kp, rest) = params.split_first_mut().expect("built");
+        let (up, rest) = rest.split_first_mut().expect("built");
+        gemm(MatRef::row_major(&c.xt, n, f).t(), dgm, &mut kp.grad, true);
+        let dgh = if cell == Cell::Gru {
+            MatRef::row_major(&c.dgh, n, g)
+        } else {
+            dgm
+        };
+        gemm(
+            MatRef::row_major(&c.hs[..n * h], n, h).t(),
+            dgh,
+            &mut up.grad,
+            true,
+        );
+        for p in [&mut *kp, &mut *up] {
+            if let Some(r) = p.regularizer {
+                r.add_grad(p.value.data(), &mut p.grad);
+            }
+        }
+        for (i, p) in rest.iter_mut().enumerate() {
+            add_column_sums(if i == 0 { &c.dg } else { &c.dgh }, g, &mut p.grad);
+            if let Some(r) = p.regularizer {
+                r.add_grad(p.value.data(), &mut p.grad);
+            }
+        }
+
+        // dL/dx = dGates·Wᵀ, back to [batch, time, in] order.
+        c.dxt.resize(n * f, 0.0);
+        gemm(
+            dgm,
+            MatRef::row_major(kp.value.data(), f, g).t(),
+            &mut c.dxt,
+            false,
+        );
+        gx.resize(x.dims());
+        let gxd = gx.data_mut();
+        for s in 0..time {
+            let t = if *go_backwards { time - 1 - s } else { s };
+            for b in 0..batch {
+                gxd[(b * time + t) * f..][..f].copy_from_slice(&c.dxt[(s * batch + b) * f..][..f]);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::testing::*;
+    use super::super::{make, Layer};
+    use crate::rng::Rng;
+    use crate::shape::Shape;
+    use crate::tensor::Tensor;
+
+    fn tensor(data: Vec<f32>, dims: &[usize]) -> Tensor {
+        Tensor::from_vec("test", data, Shape::new(dims.to_vec())).unwrap()
+    }
+
+    /// `normal` with the steps listed as (sample, time) zeroed (masked).
+    pub fn with_masked(dims: &[usize], seed: u64, masked: &[(usize, usize)]) -> Tensor {
+        let mut x = normal(dims, seed);
+        let (time, f) = (dims[1], dims[2]);
+        for &(b, t) in masked {
+            x.data_mut()[(b * time + t) * f..][..f].fill(0.0);
+        }
+        x
+    }
+
+    /// `gradcheck`, but skipping dL/dx on masked (all-zero) steps, where the mask makes
+    /// the loss discontinuous: their analytic gradient must be 0.
+    pub fn gradcheck_masked(kind: &str, config: &str, x: Tensor, tol: f64) {
+        let f = *x.dims().last().unwrap();
+        let (mut layer, y) = run(kind, config, &x, false);
+        let w = normal(y.dims(), 77);
+        let mut gx = Tensor::zeros(Shape::new(vec![]));
+        for p in layer.params_mut() {
+            p.grad.fill(0.0);
+        }
+        layer.backward(&x, &y, &w, &mut gx).unwrap();
+        let loss = |layer: &mut Box<dyn Layer>, x: &Tensor| -> f64 {
+            let mut y = Tensor::zeros(Shape::new(vec![]));
+            layer.forward(x, &mut y, false).unwrap();
+            let penalty: f64 = layer
+                .params()
+                .iter()
+                .filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data())))
+                .sum();
+            y.data()
+                .iter()
+                .zip(w.data())
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum::<f64>()
+                + penalty
+        };
+        let check = |what: &str, j: usize, numeric: f64, analytic: f64| {
+            assert!(
+                (numeric - analytic).abs() <= tol * (1.0 + numeric.abs().max(analytic.abs())),
+                "{kind} {config}: d/d{what}[{j}]: analytic {analytic} vs numeric {numeric}"
+            );
+        };
+        for j in 0..x.numel() {
+            let row = j / f * f;
+            if x.data()[row..row + f].iter().all(|&v| v == 0.0) {
+                assert_eq!(gx.data()[j], 0.0, "{kind} {config}: dL/dx on a masked step");
+                continue;
+            }
+            let x0 = x.data()[j];
+            let hh = 1e-2 * x0.abs().max(0.1);
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp.data_mut()[j] = x0 + hh;
+            xm.data_mut()[j] = x0 - hh;
+            let numeric = (loss(&mut layer, &xp) - loss(&mut layer, &xm))
+                / ((x0 + hh) as f64 - (x0 - hh) as f64);
+            check("x", j, numeric, gx.data()[j] as f64);
+        }
+        let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grad.clone()).collect();
+        for (pi, analytic) in grads.iter().enumerate() {
+            for (j, &want) in analytic.iter().enumerate() {
+                let v0 = layer.params()[pi].value.data()[j];
+                let hh = 1e-2 * v0.abs().max(0.1);
+                layer.params_mut()[pi].value.data_mut()[j] = v0 + hh;
+                let plus = loss(&mut layer, &x);
+                layer.params_mut()[pi].value.data_mut()[j] = v0 - hh;
+                let minus = loss(&mut layer, &x);
+                layer.params_mut()[pi].value.data_mut()[j] = v0;
+                let name = layer.params()[pi].name;
+                check(
+                    name,
+                    j,
+                    (plus - minus) / ((v0 + hh) as f64 - (v0 - hh) as f64),
+                    want as f64,
+                );
+            }
+        }
+    }
+
+    fn sig(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// A plain f64 reference of the three cells straight from the documented layouts
+    /// (tanh/sigmoid), with masking and goBackwards: `[batch, time, H]` per processing
+    /// step (masked steps zero).
+    fn reference(
+        kind: &str,
+        x: &Tensor,
+        p: &[Vec<f32>],
+        h: usize,
+        backwards: bool,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let (batch, time, f) = (x.dims()[0], x.dims()[1], x.dims()[2]);
+        let g = p[0].len() / f;
+        let zero = vec![0.0f32; g];
+        let (w, u) = (&p[0], &p[1]);
+        let bi = p.get(2).unwrap_or(&zero);
+        let bh = p.get(3).unwrap_or(&zero);
+        let mut seq = vec![0.0; batch * time * h];
+        let mut last = vec![0.0; batch * h];
+        for b in 0..batch {
+            let (mut hs, mut cs) = (vec![0.0f64; h], vec![0.0f64; h]);
+            for s in 0..time {
+                let t = if backwards { time - 1 - s } else { s };
+                let xv = &x.data()[(b * time + t) * f..][..f];
+                if xv.iter().all(|&v| v == 0.0) {
+                    continue;
+                }
+                let lin = |m: &[f32], v: &[f64], col: usize, rows: usize| {
+                    (0..rows).map(|k| v[k] * m[k * g + col] as f64).sum::<f64>()
+                };
+                let xd: Vec<f64> = xv.iter().map(|&v| v as f64).collect();
+                let ax: Vec<f64> = (0..g)
+                    .map(|col| lin(w, &xd, col, f) + bi[col] as f64)
+                    .collect();
+                let ah: Vec<f64> = (0..g)
+                    .map(|col| lin(u, &hs, col, h) + bh[col] as f64)
+                    .collect();
+                let new: Vec<f64> = match kind {
+                    "simpleRnn" => (0..h).map(|j| (ax[j] + ah[j]).tanh()).collect(),
+                    "lstm" => (0..h)
+                        .map(|j| {
+                            let gate = |k: usize| ax[k * h + j] + ah[k * h + j];
+                            cs[j] = sig(gate(1)) * cs[j] + sig(gate(0)) * gate(2).tanh();
+                            sig(gate(3)) * cs[j].tanh()
+                        })
+                        .collect(),
+                    _ => (0..h)
+                        .map(|j| {
+                            let r = sig(ax[j] + ah[j]);
+                            let z = sig(ax[h + j] + ah[h + j]);
+                            let nn = (ax[2 * h + j] + r * ah[2 * h + j]).tanh();
+                            (1.0 - z) * nn + z * hs[j]
+                        })
+                        .collect(),
+                };
+                hs = new;
+                seq[(b * time + s) * h..][..h].copy_from_slice(&hs);
+            }
+            last[b * h..][..h].copy_from_slice(&hs);
+        }
+        (seq, last)
+    }
+
+    #[test]
+    fn matches_a_plain_reference_of_the_documented_layouts() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for backwards in [false, true] {
+                for seq in [false, true] {
+                    let x = with_masked(&[3, 5, 3], 4, &[(0, 1), (1, 4), (2, 0), (2, 1)]);
+                    let cfg = format!(
+                        r#"{{"units":4,"returnSequences":{seq},"goBackwards":{backwards},"biasInitializer":{{"type":"randomNormal","stddev":0.5}}}}"#
+                    );
+                    let (layer, y) = run(kind, &cfg, &x, false);
+                    let p: Vec<Vec<f32>> = layer
+                        .params()
+                        .iter()
+                        .map(|p| p.value.data().to_vec())
+                        .collect();
+                    let (want_seq, want_last) = reference(kind, &x, &p, 4, backwards);
+                    let want = if seq { want_seq } else { want_last };
+                    assert_eq!(y.data().len(), want.len());
+                    for (i, (&a, &b)) in y.data().iter().zip(&want).enumerate() {
+                        assert!(
+                            (a as f64 - b).abs() < 2e-5,
+                            "{kind} {cfg}: y[{i}] {a} vs {b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gradients() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for seq in [false, true] {
+                for (batch, time) in [(1, 1), (3, 5), (1, 5), (3, 1)] {
+                    let cfg = format!(
+                        r#"{{"units":4,"returnSequences":{seq},"biasInitializer":{{"type":"randomNormal","stddev":0.3}}}}"#
+                    );
+                    gradcheck(kind, &cfg, normal(&[batch, time, 3], 3), false, 3e-3);
+                }
+            }
+        }
+        // options: no bias, other activations, regularizers, goBackwards
+        for (kind, cfg) in [
+            (
+                "simpleRnn",
+                r#"{"units":3,"activation":"relu","useBias":false,"returnSequences":true}"#,
+            ),
+            (
+                "lstm",
+                r#"{"units":4,"unitForgetBias":false,"useBias":false,"goBackwards":true,"returnSequences":true}"#,
+            ),
+            (
+                "lstm",
+                r#"{"units":3,"activation":"silu","recurrentActivation":"sigmoid"}"#,
+            ),
+            (
+                "gru",
+                r#"{"units":5,"activation":"silu","recurrentActivation":"sigmoid","goBackwards":true}"#,
+            ),
+            (
+                "gru",
+                r#"{"units":4,"useBias":false,"returnSequences":true,"kernelRegularizer":{"l2":0.1},"recurrentRegularizer":{"l1":0.01,"l2":0.05}}"#,
+            ),
+            (
+                "lstm",
+                r#"{"units":4,"biasRegularizer":{"l2":0.2},"returnSequences":true}"#,
+            ),
+        ] {
+            gradcheck(kind, cfg, normal(&[3, 5, 3], 5), false, 3e-3);
+        }
+    }
+
+    #[test]
+    fn gradients_with_masked_steps() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for seq in [false, true] {
+                for backwards in [false, true] {
+                    // leading, middle and trailing masked steps; one sample fully masked
+                    let x = with_masked(
+                        &[3, 5, 3],
+                        6,
+                        &[
+                            (0, 0),
+                            (0, 2),
+                            (1, 4),
+                            (1, 3),
+                            (2, 0),
+                            (2, 1),
+                            (2, 2),
+                            (2, 3),
+                            (2, 4),
+                        ],
+                    );
+                    let cfg = format!(
+                        r#"{{"units":4,"returnSequences":{seq},"goBackwards":{backwards},"biasInitializer":{{"type":"randomNormal","stddev":0.3}}}}"#
+                    );
+                    gradcheck_masked(kind, &cfg, x, 3e-3);
+                }
+            }
+            let x = with_masked(&[1, 5, 3], 7, &[(0, 4)]);
+            gradcheck_masked(kind, r#"{"units":4}"#, x, 3e-3);
+        }
+    }
+
+    #[test]
+    fn masked_steps_carry_the_state_and_output_zeros() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            let x = normal(&[1, 3, 3], 2);
+            let mut padded = tensor(vec![0.0; 5 * 3], &[1, 5, 3]);
+            // real steps at times 1, 2, 4; padding at 0 and 3
+            for (src, dst) in [(0, 1), (1, 2), (2, 4)] {
+                padded.data_mut()[dst * 3..][..3].copy_from_slice(&x.data()[src * 3..][..3]);
+            }
+            let cfg = r#"{"units":4,"returnSequences":true}"#;
+            let (_, y) = run(kind, cfg, &x, false);
+            let (_, yp) = run(kind, cfg, &padded, false);
+            for (src, dst) in [(0, 1), (1, 2), (2, 4)] {
+                for j in 0..4 {
+                    assert!(
+                        (y.data()[src * 4 + j] - yp.data()[dst * 4 + j]).abs() < 1e-6,
+                        "{kind}"
+                    );
+                }
+            }
+            assert!(yp.data()[..4]
+                .iter()
+                .chain(&yp.data()[12..16])
+                .all(|&v| v == 0.0));
+            // last state through trailing padding
+            let mut trailing = tensor(vec![0.0; 5 * 3], &[1, 5, 3]);
+            trailing.data_mut()[..9].copy_from_slice(x.data());
+            let (_, last) = run(kind, r#"{"units":4}"#, &trailing, false);
+            assert_eq!(last.data(), &y.data()[8..12], "{kind}");
+        }
+    }
+
+    #[test]
+    fn known_values() {
+        // zero weights: every gate at its midpoint, no cell input → zero output
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            let cfg = r#"{"units":3,"kernelInitializer":"zeros","recurrentInitializer":"zeros","unitForgetBias":false,"returnSequences":true}"#;
+            let cfg = if kind == "lstm" {
+                cfg.to_string()
+            } else {
+                cfg.replace(r#","unitForgetBias":false"#, "")
+            };
+            let (_, y) = run(kind, &cfg, &normal(&[2, 4, 3], 1), false);
+            assert_eq!(y.dims(), &[2, 4, 3]);
+            assert!(y.data().iter().all(|&v| v == 0.0), "{kind}");
+        }
+        // LSTM with 1 unit: g = tanh(x), i ≈ o ≈ 1 (bias 30), forget bias b_f:
+        // c_t = σ(b_f)·c_{t−1} + tanh(x_t), h_t = tanh(c_t).
+        let x = tensor(vec![0.5, -1.0, 2.0], &[1, 3, 1]);
+        for bf in [0.0f32, 1.0, -2.0] {
+            let mut layer = make("lstm", r#"{"units":1,"returnSequences":true}"#).unwrap();
+            layer.build(&[3, 1], &mut Rng::new(1)).unwrap();
+            {
+                let mut p = layer.params_mut();
+                p[0].value.data_mut().copy_from_slice(&[0.0, 0.0, 1.0, 0.0]);
+                p[1].value.data_mut().fill(0.0);
+                p[2].value
+                    .data_mut()
+                    .copy_from_slice(&[30.0, bf, 0.0, 30.0]);
+            }
+            let mut y = Tensor::zeros(Shape::new(vec![]));
+            layer.forward(&x, &mut y, false).unwrap();
+            let mut c = 0.0f64;
+            for (t, &xv) in [0.5f64, -1.0, 2.0].iter().enumerate() {
+                c = sig(bf as f64) * c + xv.tanh();
+                assert!(
+                    (y.data()[t] as f64 - c.tanh()).abs() < 1e-5,
+                    "b_f {bf} t {t}: {} vs {}",
+                    y.data()[t],
+                    c.tanh()
+                );
+            }
+        }
+        // unitForgetBias: the f block of the bias is 1, the rest from biasInitializer
+        let (layer, _) = run("lstm", r#"{"units":2}"#, &normal(&[1, 2, 3], 1), false);
+        assert_eq!(
+            layer.params()[2].value.data(),
+            &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        let (layer, _) = run(
+            "lstm",
+            r#"{"units":2,"unitForgetBias":false,"biasInitializer":"ones"}"#,
+            &normal(&[1, 2, 3], 1),
+            false,
+        );
+        assert!(layer.params()[2].value.data().iter().all(|&v| v == 1.0));
+        // GRU, 1 unit, U = 0, b_h for n = 2: r = σ(0) = ½, n = tanh(x·w_n + ½·2)
+        let mut layer = make("gru", r#"{"units":1}"#).unwrap();
+        layer.build(&[1, 1], &mut Rng::new(1)).unwrap();
+        {
+            let mut p = layer.params_mut();
+            p[0].value.data_mut().copy_from_slice(&[0.0, 0.0, 1.0]);
+            p[1].value.data_mut().fill(0.0);
+            p[2].value.data_mut().fill(0.0);
+            p[3].value.data_mut().copy_from_slice(&[0.0, 0.0, 2.0]);
+        }
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        layer
+            .forward(&tensor(vec![0.3], &[1, 1, 1]), &mut y, false)
+            .unwrap();
+        assert!((y.data()[0] as f64 - 0.5 * (0.3f64 + 1.0).tanh()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn shapes_params_and_errors() {
+        let (layer, y) = run("lstm", r#"{"units":5}"#, &normal(&[2, 4, 3], 1), false);
+        assert_eq!(y.dims(), &[2, 5]);
+        let shapes: Vec<(&str, Vec<usize>)> = layer
+            .params()
+            .iter()
+            .map(|p| (p.name, p.value.dims().to_vec()))
+            .collect();
+        assert_eq!(
+            shapes,
+            vec![
+                ("kernel", vec![3, 20]),
+                ("recurrentKernel", vec![5, 20]),
+                ("bias", vec![20])
+            ]
+        );
+        let (layer, y) = run(
+            "gru",
+            r#"{"units":2,"returnSequences":true}"#,
+            &normal(&[2, 4, 3], 1),
+            false,
+        );
+        assert_eq!(y.dims(), &[2, 4, 2]);
+        let names: Vec<&str> = layer.params().iter().map(|p| p.name).collect();
+        assert_eq!(
+            names,
+            ["kernel", "recurrentKernel", "bias", "recurrentBias"]
+        );
+        let (layer, _) = run(
+            "simpleRnn",
+            r#"{"units":2,"useBias":false}"#,
+            &normal(&[2, 4, 3], 1),
+            false,
+        );
+        assert_eq!(layer.params().len(), 2);
+        // the recurrent kernel is orthogonal by default: U·Uᵀ = I for simpleRnn
+        let (layer, _) = run("simpleRnn", r#"{"units":4}"#, &normal(&[1, 2, 3], 1), false);
+        let u = layer.params()[1].value.data();
+        for a in 0..4 {
+            for b in 0..4 {
+                let dot: f32 = (0..4).map(|k| u[a * 4 + k] * u[b * 4 + k]).sum();
+                assert!((dot - if a == b { 1.0 } else { 0.0 }).abs() < 1e-5);
+            }
+        }
+
+        let err = |kind: &str, cfg: &str| make(kind, cfg).err().unwrap();
+        assert_eq!(
+            err("lstm", r#"{"units":0}"#).to_string(),
+            "lstm: invalid `units`: expected a positive integer, received 0"
+        );
+        assert_eq!(err("gru", "{}").arg, "units");
+        assert_eq!(
+            err("lstm", r#"{"units":2,"returnState":true}"#).arg,
+            "returnState"
+        );
+        assert_eq!(
+            err("lstm", r#"{"units":2,"returnState":1}"#).arg,
+            "returnState"
+        );
+        assert_eq!(
+            err("gru", r#"{"units":2,"returnSequences":"yes"}"#).arg,
+            "returnSequences"
+        );
+        assert_eq!(
+            err(
+                "simpleRnn",
+                r#"{"units":2,"recurrentActivation":"sigmoid"}"#
+            )
+            .arg,
+            "config"
+        );
+        assert_eq!(
+            err("gru", r#"{"units":2,"unitForgetBias":true}"#).arg,
+            "config"
+        );
+        assert_eq!(
+            err("lstm", r#"{"units":2,"activation":"nope"}"#).arg,
+            "activation"
+        );
+        assert_eq!(
+            err("lstm", r#"{"units":2,"recurrentInitializer":"nope"}"#).arg,
+            "recurrentInitializer"
+        );
+        assert_eq!(
+            err("lstm", r#"{"units":2,"kernelRegularizer":{"l2":-1}}"#).arg,
+            "l2"
+        );
+
+        let mut layer = make("lstm", r#"{"units":2}"#).unwrap();
+        for bad in [&[4usize][..], &[4, 3, 2], &[0, 3], &[4, 0]] {
+            assert_eq!(
+                layer.build(bad, &mut Rng::new(1)).unwrap_err().code(),
+                "SHAPE_MISMATCH"
+            );
+        }
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        assert_eq!(
+            layer
+                .forward(&normal(&[2, 4, 3], 1), &mut y, false)
+                .unwrap_err()
+                .code(),
+            "INVALID_STATE"
+        );
+        layer.build(&[4, 3], &mut Rng::new(1)).unwrap();
+        let e = layer
+            .forward(&normal(&[2, 4, 5], 1), &mut y, false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lstm: invalid `input`: expected shape [batch, 4, 3], received shape [2, 4, 5]"
+        );
+        let x = normal(&[2, 4, 3], 1);
+        let mut gx = Tensor::zeros(Shape::new(vec![]));
+        assert_eq!(
+            layer
+                .backward(&x, &y, &normal(&[2, 2], 1), &mut gx)
+                .unwrap_err()
+                .code(),
+            "INVALID_STATE"
+        );
+        layer.forward(&x, &mut y, false).unwrap();
+        assert_eq!(
+            layer
+                .backward(&x, &y, &normal(&[2, 3], 1), &mut gx)
+                .unwrap_err()
+                .code(),
+            "SHAPE_MISMATCH"
+        );
+        assert_eq!(
+            layer
+                .backward(&normal(&[3, 4, 3], 1), &y, &normal(&[3, 2], 1), &mut gx)
+                .unwrap_err()
+                .code(),
+            "INVALID_STATE"
+        );
+        layer
+            .backward(&x, &y, &normal(&[2, 2], 1), &mut gx)
+            .unwrap();
+        let cfg = layer.config();
+        assert_eq!(cfg["units"], 2);
+        assert_eq!(cfg["activation"], "tanh");
+        assert_eq!(cfg["recurrentActivation"], "sigmoid");
+        assert_eq!(cfg["unitForgetBias"], true);
+        assert_eq!(cfg["returnSequences"], false);
+    }
+
+    #[test]
+    fn simd_and_scalar_kernels_agree() {
+        use crate::kernels::{with_mode, Mode};
+        for kind in ["lstm", "gru"] {
+            let x = with_masked(&[3, 6, 5], 2, &[(1, 2)]);
+            let simd = run(kind, r#"{"units":7,"returnSequences":true}"#, &x, false).1;
+            let scalar = with_mode(Mode::Scalar, || {
+                run(kind, r#"{"units":7,"returnSequences":true}"#, &x, false).1
+            });
+            for (a, b) in simd.data().iter().zip(scalar.data()) {
+                assert!((a - b).abs() < 1e-5, "{kind}: {a} vs {b}");
+            }
+        }
+    }
+
+    /// `cargo test --release -p nabla-core --lib lstm_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn lstm_timing() {
+        let x = normal(&[32, 32, 16], 1);
+        let (mut layer, mut y) = run("lstm", r#"{"units":64,"returnSequences":true}"#, &x, true);
+        let gy = normal(y.dims(), 2);
+        let mut gx = Tensor::zeros(Shape::new(vec![]));
+        for _ in 0..5 {
+            layer.forward(&x, &mut y, true).unwrap();
+            layer.backward(&x, &y, &gy, &mut gx).unwrap();
+        }
+        let reps = 50;
+        let (mut tf, mut tb) = (0.0, 0.0);
+        for _ in 0..reps {
+            let t0 = std::time::Instant::now();
+            layer.forward(&x, &mut y, true).unwrap();
+            let t1 = std::time::Instant::now();
+            layer.backward(&x, &y, &gy, &mut gx).unwrap();
+            tf += (t1 - t0).as_secs_f64();
+            tb += t1.elapsed().as_secs_f64();
+        }
+        println!(
+            "lstm 32 steps × 16 features → 64 units, batch 32: forward {:.3} ms, backward {:.3} ms, total {:.3} ms",
+            tf * 1e3 / reps as f64,
+            tb * 1e3 / reps as f64,
+            (tf + tb) * 1e3 / reps as f64
+        );
+    }
 }
