@@ -72,7 +72,24 @@ export const globalAvgPool1d = factory<Record<string, never>>("globalAvgPool1d")
 export const globalAvgPool2d = factory<Record<string, never>>("globalAvgPool2d");
 /** Integer ids → vectors; paddingIdx's row stays zero. See: keras Embedding, torch Embedding(padding_idx). */
 export const embedding = factory<{ inputDim: number; outputDim: number; paddingIdx?: number; embeddingsInitializer?: Initializer }>("embedding");
-type Recurrent = { units: number; activation?: Activation; recurrentActivation?: Activation; useBias?: boolean; returnSequences?: boolean; returnState?: boolean; kernelInitializer?: Initializer; recurrentInitializer?: Initializer; biasInitializer?: Initializer };
+type Regularizer = { l1?: number; l2?: number };
+type Recurrent = {
+  units: number;
+  activation?: Activation;
+  recurrentActivation?: Activation;
+  useBias?: boolean;
+  returnSequences?: boolean;
+  /** Only false for now: returning the final states needs the multi-output model API. */
+  returnState?: false;
+  /** Process the sequence from its end (outputs in processing order, as Keras). */
+  goBackwards?: boolean;
+  kernelInitializer?: Initializer;
+  recurrentInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  kernelRegularizer?: Regularizer;
+  recurrentRegularizer?: Regularizer;
+  biasRegularizer?: Regularizer;
+};
 export const simpleRnn = factory<Recurrent>("simpleRnn");
 /** LSTM, gates in torch's order i, f, g, o; bias = b_ih + b_hh. */
 export const lstm = factory<Recurrent & { unitForgetBias?: boolean }>("lstm");
