@@ -15,6 +15,25 @@ use crate::losses::Config;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
+use std::cell::RefCell;
+
+thread_local! {
+    // Scratch buffers for the activations that need temporaries, grown once and reused,
+    // so a training step does not allocate.
+    static SCRATCH: RefCell<[Vec<f32>; 3]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+}
+
+/// Runs `f` with three scratch slices of lengths `n`, `n` and `rows`.
+fn scratch<R>(n: usize, rows: usize, f: impl FnOnce(&mut [f32], &mut [f32], &mut [f32]) -> R) -> R {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let [a, b, c] = &mut *s;
+        a.resize(a.len().max(n), 0.0);
+        b.resize(b.len().max(n), 0.0);
+        c.resize(c.len().max(rows), 0.0);
+        f(&mut a[..n], &mut b[..n], &mut c[..rows])
+    })
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Act {
@@ -74,45 +93,39 @@ impl Act {
         match self {
             Act::Linear => y.copy_from_slice(x),
             Act::Relu => binary_broadcast(Binary::Maximum, x, &[x.len()], &[0.0], &[], &[x.len()], y),
-            Act::LeakyRelu(a) => {
+            Act::LeakyRelu(a) => scratch(x.len(), 0, |ax, _, _| {
                 // max(x, a·x) for a ≤ 1; min for a > 1 (not a leaky relu then, but defined)
-                binary_broadcast(Binary::Mul, x, &[x.len()], &[a], &[], &[x.len()], y);
+                binary_broadcast(Binary::Mul, x, &[x.len()], &[a], &[], &[x.len()], ax);
                 let op = if a <= 1.0 { Binary::Maximum } else { Binary::Minimum };
-                let ax = y.to_vec();
-                binary(op, x, &ax, y);
-            }
-            Act::Elu(a) => {
-                let mut e = vec![0.0; x.len()];
-                unary(Unary::Expm1, x, &mut e);
-                let ae = e.iter().map(|v| a * v).collect::<Vec<_>>();
-                let mut pos = vec![0.0; x.len()];
-                map(Map::Step, x, &mut pos);
-                select(&pos, x, &ae, y);
-            }
+                binary(op, x, ax, y);
+            }),
+            Act::Elu(a) => scratch(x.len(), 0, |e, pos, _| {
+                unary(Unary::Expm1, x, y);
+                binary_broadcast(Binary::Mul, y, &[x.len()], &[a], &[], &[x.len()], e);
+                map(Map::Step, x, pos);
+                select(pos, x, e, y);
+            }),
             Act::Math(u) => unary(u, x, y),
             Act::Softmax | Act::LogSoftmax => {
                 let rows = x.len() / last.max(1);
-                let mut m = vec![0.0; rows];
-                reduce(Reduce::Max, x, rows, last, 1, &mut m);
-                for v in &mut m {
-                    if v.is_infinite() {
-                        *v = 0.0;
+                scratch(x.len(), rows, |z, e, m| {
+                    reduce(Reduce::Max, x, rows, last, 1, m);
+                    for v in m.iter_mut() {
+                        if v.is_infinite() {
+                            *v = 0.0;
+                        }
                     }
-                }
-                let dims = [rows, last];
-                binary_broadcast(Binary::Sub, x, &dims, &m, &[rows, 1], &dims, y);
-                let z = y.to_vec();
-                unary(Unary::Exp, &z, y);
-                let mut s = vec![0.0; rows];
-                reduce(Reduce::Sum, y, rows, last, 1, &mut s);
-                if self == Act::Softmax {
-                    let e = y.to_vec();
-                    binary_broadcast(Binary::Div, &e, &dims, &s, &[rows, 1], &dims, y);
-                } else {
-                    let mut ls = vec![0.0; rows];
-                    unary(Unary::Log, &s, &mut ls);
-                    binary_broadcast(Binary::Sub, &z, &dims, &ls, &[rows, 1], &dims, y);
-                }
+                    let dims = [rows, last];
+                    binary_broadcast(Binary::Sub, x, &dims, m, &[rows, 1], &dims, z);
+                    unary(Unary::Exp, z, e);
+                    reduce(Reduce::Sum, e, rows, last, 1, m); // m now holds Σ e per row
+                    if self == Act::Softmax {
+                        binary_broadcast(Binary::Div, e, &dims, m, &[rows, 1], &dims, y);
+                    } else {
+                        unary(Unary::Log, m, &mut e[..rows]);
+                        binary_broadcast(Binary::Sub, z, &dims, &e[..rows], &[rows, 1], &dims, y);
+                    }
+                })
             }
         }
     }
@@ -122,51 +135,49 @@ impl Act {
         let n = x.len();
         match self {
             Act::Linear => gx.copy_from_slice(gy),
-            Act::Relu => {
-                map(Map::Step, x, gx);
-                let m = gx.to_vec();
-                binary(Binary::Mul, gy, &m, gx);
-            }
-            Act::LeakyRelu(a) => {
-                let mut pos = vec![0.0; n];
-                map(Map::Step, x, &mut pos);
-                let slope: Vec<f32> = pos.iter().map(|&p| if p != 0.0 { 1.0 } else { a }).collect();
-                binary(Binary::Mul, gy, &slope, gx);
-            }
-            Act::Elu(a) => {
+            Act::Relu => scratch(n, 0, |step, _, _| {
+                map(Map::Step, x, step);
+                binary(Binary::Mul, gy, step, gx);
+            }),
+            Act::LeakyRelu(a) => scratch(n, 0, |pos, slope, _| {
+                // slope 1 where x > 0, else a: a + (1 − a)·step
+                map(Map::Step, x, pos);
+                for (s, &p) in slope.iter_mut().zip(pos.iter()) {
+                    *s = if p != 0.0 { 1.0 } else { a };
+                }
+                binary(Binary::Mul, gy, slope, gx);
+            }),
+            Act::Elu(a) => scratch(n, 0, |pos, neg, _| {
                 // x > 0: 1; else a·e^x = y + a
-                let mut pos = vec![0.0; n];
-                map(Map::Step, x, &mut pos);
-                let neg: Vec<f32> = y.iter().map(|&v| v + a).collect();
-                let ones = vec![1.0; n];
-                let mut slope = vec![0.0; n];
-                select(&pos, &ones, &neg, &mut slope);
-                binary(Binary::Mul, gy, &slope, gx);
-            }
+                map(Map::Step, x, pos);
+                binary_broadcast(Binary::Add, y, &[n], &[a], &[], &[n], neg);
+                for (p, &v) in pos.iter_mut().zip(neg.iter()) {
+                    *p = if *p != 0.0 { 1.0 } else { v };
+                }
+                binary(Binary::Mul, gy, pos, gx);
+            }),
             Act::Math(u) => unary_backward(u, x, y, gy, gx),
             Act::Softmax => {
                 // gx = y·(gy − Σ gy·y)
                 let rows = n / last.max(1);
-                let mut gyy = vec![0.0; n];
-                binary(Binary::Mul, gy, y, &mut gyy);
-                let mut s = vec![0.0; rows];
-                reduce(Reduce::Sum, &gyy, rows, last, 1, &mut s);
                 let dims = [rows, last];
-                let mut c = vec![0.0; n];
-                binary_broadcast(Binary::Sub, gy, &dims, &s, &[rows, 1], &dims, &mut c);
-                binary(Binary::Mul, y, &c, gx);
+                scratch(n, rows, |gyy, c, s| {
+                    binary(Binary::Mul, gy, y, gyy);
+                    reduce(Reduce::Sum, gyy, rows, last, 1, s);
+                    binary_broadcast(Binary::Sub, gy, &dims, s, &[rows, 1], &dims, c);
+                    binary(Binary::Mul, y, c, gx);
+                })
             }
             Act::LogSoftmax => {
                 // gx = gy − e^y·Σ gy
                 let rows = n / last.max(1);
-                let mut s = vec![0.0; rows];
-                reduce(Reduce::Sum, gy, rows, last, 1, &mut s);
-                let mut p = vec![0.0; n];
-                unary(Unary::Exp, y, &mut p);
                 let dims = [rows, last];
-                let mut ps = vec![0.0; n];
-                binary_broadcast(Binary::Mul, &p, &dims, &s, &[rows, 1], &dims, &mut ps);
-                binary(Binary::Sub, gy, &ps, gx);
+                scratch(n, rows, |p, ps, s| {
+                    reduce(Reduce::Sum, gy, rows, last, 1, s);
+                    unary(Unary::Exp, y, p);
+                    binary_broadcast(Binary::Mul, p, &dims, s, &[rows, 1], &dims, ps);
+                    binary(Binary::Sub, gy, ps, gx);
+                })
             }
         }
     }
