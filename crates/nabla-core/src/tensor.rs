@@ -170,6 +170,34 @@ impl Tensor {
         }
     }
 
+    /// As `resize`, for an int32 tensor (gathered label batches).
+    pub fn resize_i32(&mut self, dims: &[usize]) {
+        let n: usize = dims.iter().product();
+        if self.shape.dims() != dims {
+            self.shape = Shape::new(dims.to_vec());
+        }
+        match &mut self.data {
+            Data::I32(v) => v.resize(n, 0),
+            Data::F32(_) => self.data = Data::I32(vec![0; n]),
+        }
+    }
+
+    /// The int32 values, mutable (empty for float tensors).
+    pub fn i32s_mut(&mut self) -> &mut [i32] {
+        match &mut self.data {
+            Data::I32(v) => v,
+            Data::F32(_) => &mut [],
+        }
+    }
+
+    /// The int32 values of a tensor known to be int32 (empty for float tensors).
+    pub fn i32_data(&self) -> &[i32] {
+        match &self.data {
+            Data::I32(v) => v,
+            Data::F32(_) => &[],
+        }
+    }
+
     /// The same values under another shape with the same element count.
     pub(crate) fn with_shape(&self, shape: Shape) -> Tensor {
         debug_assert_eq!(shape.numel(), self.numel());

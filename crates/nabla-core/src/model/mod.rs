@@ -1,6 +1,9 @@
 //! Models. `Sequential` runs a stack of layers; a training step — forward, loss,
 //! backward, optimizer update — is one call, on buffers reused from step to step.
 
+pub mod data;
+pub mod fit;
+
 use crate::autograd::Op;
 use crate::error::{Error, Result};
 use crate::layers::{self, Layer};

@@ -1,0 +1,145 @@
+//! The pieces `fit`, `evaluate` and `predict` are made of: batched inference, loss on a
+//! batch without training, and a fitting session holding the datasets and the shuffle
+//! Rng. The JavaScript side drives the loop (so it can yield between batches); each
+//! batch is one call in here.
+
+use super::data::Dataset;
+use super::Sequential;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use std::rc::Rc;
+
+impl Sequential {
+    /// The model's output for `x`, computed `batch_size` samples at a time.
+    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        if batch_size == 0 {
+            return Err(Error::invalid("predict", "batchSize", "a positive integer", "0"));
+        }
+        let n = x.dims().first().copied().unwrap_or(0);
+        let row = x.numel() / n.max(1);
+        let mut out: Option<Tensor> = None;
+        let mut chunk = Tensor::zeros(Shape::new(vec![]));
+        let mut start = 0;
+        while start < n || (n == 0 && out.is_none()) {
+            let end = (start + batch_size).min(n);
+            let mut dims = x.dims().to_vec();
+            dims[0] = end - start;
+            chunk.resize(&dims);
+            chunk.data_mut().copy_from_slice(&x.f32s("predict", "x")?[start * row..end * row]);
+            let y = self.forward(&chunk, false)?;
+            let out = out.get_or_insert_with(|| {
+                let mut d = y.dims().to_vec();
+                d[0] = n;
+                Tensor::zeros(Shape::new(d))
+            });
+            let orow = y.numel() / y.dims()[0].max(1);
+            out.data_mut()[start * orow..end * orow].copy_from_slice(y.data());
+            if n == 0 {
+                break;
+            }
+            start = end;
+        }
+        Ok(out.expect("at least one batch"))
+    }
+
+    /// The loss on one batch, in inference mode (no update).
+    pub fn loss_on(&mut self, x: &Tensor, y: &Tensor) -> Result<f32> {
+        if self.loss.is_none() {
+            return Err(Error::state("evaluate", "a compiled model (call compile first)", "a model without a loss"));
+        }
+        self.forward(x, false)?;
+        let pred = self.acts.last().expect("one layer at least");
+        let loss = self.loss.as_ref().expect("checked");
+        Ok(crate::autograd::Op::forward(loss, &[y, pred])?.data()[0])
+    }
+
+    /// The output of the last forward pass.
+    pub fn last_output(&self) -> &Tensor {
+        self.acts.last().expect("one layer at least")
+    }
+}
+
+/// One `fit` call: the training samples (and validation samples), shuffled per epoch.
+pub struct Fit {
+    pub train: Dataset,
+    pub validation: Option<Dataset>,
+    rng: Rng,
+    shuffle: bool,
+}
+
+impl Fit {
+    /// `validation`: explicit (x, y), or the last `split` fraction of the training data.
+    pub fn new(x: Rc<Tensor>, y: Rc<Tensor>, validation: Option<(Rc<Tensor>, Rc<Tensor>)>, split: f64, shuffle: bool, seed: u64) -> Result<Fit> {
+        let mut train = Dataset::new("fit", x, y)?;
+        let validation = match validation {
+            Some((vx, vy)) => Some(Dataset::new("fit", vx, vy).map_err(|e| Error { arg: format!("validationData ({})", e.arg), ..e })?),
+            None if split > 0.0 => Some(train.split_last(split)?),
+            None => None,
+        };
+        Ok(Fit { train, validation, rng: Rng::new(seed), shuffle })
+    }
+
+    /// Starts an epoch: a new order if shuffling.
+    pub fn epoch(&mut self) {
+        if self.shuffle {
+            self.train.shuffle(&mut self.rng);
+        }
+    }
+
+    /// Trains on training samples [start, end) of this epoch's order; returns the loss.
+    pub fn train_batch(&mut self, model: &mut Sequential, start: usize, end: usize) -> Result<f32> {
+        let (x, y) = self.train.batch(start, end);
+        model.train_step(x, y)
+    }
+
+    /// Mean loss over the validation samples (inference mode), in batches.
+    pub fn validate(&mut self, model: &mut Sequential, batch_size: usize) -> Result<Option<f64>> {
+        let Some(v) = self.validation.as_mut() else { return Ok(None) };
+        Ok(Some(mean_loss(model, v, batch_size)?))
+    }
+}
+
+/// The mean loss over a whole dataset: each batch's (mean) loss weighted by its size.
+pub fn mean_loss(model: &mut Sequential, data: &mut Dataset, batch_size: usize) -> Result<f64> {
+    let n = data.len();
+    let (mut total, mut start) = (0.0f64, 0);
+    let batch_size = batch_size.max(1);
+    while start < n {
+        let end = (start + batch_size).min(n);
+        let (x, y) = data.batch(start, end);
+        total += model.loss_on(x, y)? as f64 * (end - start) as f64;
+        start = end;
+    }
+    Ok(total / n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predict_in_batches_equals_one_pass_and_fit_trains() {
+        let layers = vec![("dense".to_string(), r#"{"units":3,"activation":"tanh"}"#.to_string()), ("dense".to_string(), r#"{"units":1}"#.to_string())];
+        let mut m = Sequential::new(&layers, &[2], 4).unwrap();
+        let mut r = Rng::new(2);
+        let x = Tensor::from_vec("x", (0..40).map(|_| r.normal()).collect(), Shape::new(vec![20, 2])).unwrap();
+        let whole = m.predict(&x, 100).unwrap();
+        let parts = m.predict(&x, 3).unwrap();
+        assert_eq!(whole.data(), parts.data());
+        let y: Vec<f32> = x.data().chunks(2).map(|p| p[0] - 2.0 * p[1]).collect();
+        let y = Rc::new(Tensor::from_vec("y", y, Shape::new(vec![20, 1])).unwrap());
+        m.compile(("mse", ""), ("adam", r#"{"learningRate":0.05}"#)).unwrap();
+        let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, 7).unwrap();
+        let first = fit.validate(&mut m, 4).unwrap().unwrap();
+        for _ in 0..40 {
+            fit.epoch();
+            for s in (0..fit.train.len()).step_by(5) {
+                fit.train_batch(&mut m, s, s + 5).unwrap();
+            }
+        }
+        let last = fit.validate(&mut m, 4).unwrap().unwrap();
+        assert!(last < 0.1 * first, "{first} → {last}");
+    }
+}
