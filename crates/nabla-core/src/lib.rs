@@ -6,6 +6,7 @@ pub mod error;
 pub mod kernels;
 pub mod layers;
 pub mod losses;
+pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod optim;

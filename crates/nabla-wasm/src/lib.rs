@@ -30,6 +30,11 @@ fn to_js(e: Error) -> JsValue {
     err.into()
 }
 
+/// Converts a core result.
+fn js<T>(r: nabla_core::Result<T>) -> Result<T, JsValue> {
+    r.map_err(to_js)
+}
+
 /// Runs `f` on the runtime, converting its error.
 fn rt<T>(f: impl FnOnce(&mut Runtime) -> nabla_core::Result<T>) -> Result<T, JsValue> {
     RT.with(|r| f(&mut r.borrow_mut())).map_err(to_js)
@@ -430,6 +435,158 @@ impl Optimizer {
 
     pub fn iterations(&self) -> f64 {
         self.0.iterations() as f64
+    }
+}
+
+// --- models ---------------------------------------------------------------------------
+
+/// A Sequential model in wasm, with the state of a `fit` in progress.
+#[wasm_bindgen]
+pub struct Model {
+    m: nabla_core::model::Sequential,
+    fit: Option<nabla_core::model::fit::Fit>,
+    /// Metrics on the training batches and on validation / evaluation, by name.
+    metrics: Vec<Box<dyn nabla_core::metrics::Metric>>,
+    val_metrics: Vec<Box<dyn nabla_core::metrics::Metric>>,
+}
+
+fn tensor_rc(op: &'static str, arg: &str, id: u32) -> Result<std::rc::Rc<Tensor>, JsValue> {
+    rt(|r| Ok(r.get(op, arg, id)?.clone()))
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// `layers`: JSON `[{ kind, config }]`; `input_shape` without the batch axis.
+    #[wasm_bindgen(constructor)]
+    pub fn new(layers: &str, input_shape: Vec<f64>, seed: f64) -> Result<Model, JsValue> {
+        let bad = |what: String| to_js(Error::invalid("sequential", "layers", "a list of nb.layers descriptions", what));
+        let list: serde_json::Value = serde_json::from_str(layers).map_err(|e| bad(e.to_string()))?;
+        let specs = list
+            .as_array()
+            .ok_or_else(|| bad(list.to_string()))?
+            .iter()
+            .map(|l| match (l.get("kind").and_then(|k| k.as_str()), l.get("config")) {
+                (Some(kind), Some(config)) => Ok((kind.to_string(), config.to_string())),
+                _ => Err(bad(l.to_string())),
+            })
+            .collect::<Result<Vec<_>, JsValue>>()?;
+        let shape = js(Shape::from_f64("sequential", "inputShape", &input_shape))?;
+        let seed = js(Rng::seed_from_f64("sequential", seed))?;
+        let m = js(nabla_core::model::Sequential::new(&specs, shape.dims(), seed))?;
+        Ok(Model { m, fit: None, metrics: Vec::new(), val_metrics: Vec::new() })
+    }
+
+    /// `metrics`: JSON `[{ name, config }]`.
+    pub fn compile(&mut self, loss: &str, loss_config: &str, optimizer: &str, optimizer_config: &str, metrics: &str) -> Result<(), JsValue> {
+        let bad = |what: String| to_js(Error::invalid("compile", "metrics", "a list of metric names", what));
+        let list: serde_json::Value = serde_json::from_str(metrics).map_err(|e| bad(e.to_string()))?;
+        let make = || -> Result<Vec<Box<dyn nabla_core::metrics::Metric>>, JsValue> {
+            list.as_array()
+                .ok_or_else(|| bad(list.to_string()))?
+                .iter()
+                .map(|m| match (m.get("name").and_then(|n| n.as_str()), m.get("config")) {
+                    (Some(name), Some(config)) => js(nabla_core::metrics::make(name, &config.to_string())),
+                    _ => Err(bad(m.to_string())),
+                })
+                .collect()
+        };
+        let (train, val) = (make()?, make()?);
+        js(self.m.compile((loss, loss_config), (optimizer, optimizer_config)))?;
+        self.metrics = train;
+        self.val_metrics = val;
+        Ok(())
+    }
+
+    /// Current metric values (training, or validation/evaluation), in compile order.
+    #[wasm_bindgen(js_name = metricResults)]
+    pub fn metric_results(&self, validation: bool) -> Vec<f64> {
+        let list = if validation { &self.val_metrics } else { &self.metrics };
+        list.iter().map(|m| m.result()).collect()
+    }
+
+    #[wasm_bindgen(js_name = resetMetrics)]
+    pub fn reset_metrics(&mut self) {
+        self.metrics.iter_mut().chain(self.val_metrics.iter_mut()).for_each(|m| m.reset());
+    }
+
+    #[wasm_bindgen(js_name = trainOnBatch)]
+    pub fn train_on_batch(&mut self, x: u32, y: u32) -> Result<f64, JsValue> {
+        let (x, y) = (tensor_rc("trainOnBatch", "x", x)?, tensor_rc("trainOnBatch", "y", y)?);
+        js(self.m.train_step(&x, &y)).map(f64::from)
+    }
+
+    pub fn predict(&mut self, x: u32, batch_size: u32) -> Result<u32, JsValue> {
+        let x = tensor_rc("predict", "x", x)?;
+        let y = js(self.m.predict(&x, batch_size as usize))?;
+        Ok(RT.with(|r| r.borrow_mut().insert(y)))
+    }
+
+    pub fn evaluate(&mut self, x: u32, y: u32, batch_size: u32) -> Result<f64, JsValue> {
+        let (x, y) = (tensor_rc("evaluate", "x", x)?, tensor_rc("evaluate", "y", y)?);
+        let mut data = js(nabla_core::model::data::Dataset::new("evaluate", x, y))?;
+        self.val_metrics.iter_mut().for_each(|m| m.reset());
+        js(nabla_core::model::fit::mean_loss(&mut self.m, &mut data, batch_size as usize, &mut self.val_metrics))
+    }
+
+    /// Starts a fit: datasets (shared, not copied) and the shuffle seed. Returns the number of training samples.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = fitBegin)]
+    pub fn fit_begin(&mut self, x: u32, y: u32, vx: Option<u32>, vy: Option<u32>, split: f64, shuffle: bool, seed: f64) -> Result<u32, JsValue> {
+        let (x, y) = (tensor_rc("fit", "x", x)?, tensor_rc("fit", "y", y)?);
+        let validation = match (vx, vy) {
+            (Some(a), Some(b)) => Some((tensor_rc("fit", "validationData[0]", a)?, tensor_rc("fit", "validationData[1]", b)?)),
+            _ => None,
+        };
+        let seed = js(Rng::seed_from_f64("fit", seed))?;
+        let fit = js(nabla_core::model::fit::Fit::new(x, y, validation, split, shuffle, seed))?;
+        let n = fit.train.len() as u32;
+        self.fit = Some(fit);
+        Ok(n)
+    }
+
+    #[wasm_bindgen(js_name = fitEpoch)]
+    pub fn fit_epoch(&mut self) {
+        if let Some(f) = &mut self.fit {
+            f.epoch();
+        }
+    }
+
+    /// One training step on samples [start, end) of the epoch's order; the loss.
+    #[wasm_bindgen(js_name = fitBatch)]
+    pub fn fit_batch(&mut self, start: u32, end: u32) -> Result<f64, JsValue> {
+        let fit = self.fit.as_mut().ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
+        js(fit.train_batch(&mut self.m, start as usize, end as usize, &mut self.metrics)).map(f64::from)
+    }
+
+    #[wasm_bindgen(js_name = fitValidate)]
+    pub fn fit_validate(&mut self, batch_size: u32) -> Result<Option<f64>, JsValue> {
+        let fit = self.fit.as_mut().ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
+        js(fit.validate(&mut self.m, batch_size as usize, &mut self.val_metrics))
+    }
+
+    #[wasm_bindgen(js_name = fitEnd)]
+    pub fn fit_end(&mut self) {
+        self.fit = None;
+    }
+
+    pub fn summary(&self) -> String {
+        self.m.summary_json()
+    }
+
+    #[wasm_bindgen(js_name = getWeights)]
+    pub fn get_weights(&self) -> Vec<u32> {
+        let weights = self.m.weights();
+        RT.with(|r| {
+            let mut r = r.borrow_mut();
+            weights.into_iter().map(|w| r.insert(w)).collect()
+        })
+    }
+
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&mut self, ids: Vec<u32>) -> Result<(), JsValue> {
+        let tensors = ids.iter().enumerate().map(|(i, &id)| tensor_rc("setWeights", &format!("weights[{i}]"), id)).collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&Tensor> = tensors.iter().map(|t| t.as_ref()).collect();
+        js(self.m.set_weights(&refs))
     }
 }
 

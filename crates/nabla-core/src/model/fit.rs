@@ -6,6 +6,7 @@
 use super::data::Dataset;
 use super::Sequential;
 use crate::error::{Error, Result};
+use crate::metrics::Metric;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -55,6 +56,53 @@ impl Sequential {
         Ok(crate::autograd::Op::forward(loss, &[y, pred])?.data()[0])
     }
 
+    /// Every parameter (trainable or not), layer by layer, in `params()` order: copies.
+    pub fn weights(&self) -> Vec<Tensor> {
+        self.layers.iter().flat_map(|l| l.params().into_iter().map(|p| p.value.clone())).collect()
+    }
+
+    /// Replaces every parameter, in `weights()` order; checks all shapes before changing any.
+    pub fn set_weights(&mut self, weights: &[&Tensor]) -> Result<()> {
+        let shapes: Vec<(String, Shape)> = self
+            .layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| l.params().into_iter().map(move |p| (format!("layers[{i}].{}", p.name), p.value.shape().clone())))
+            .collect();
+        if shapes.len() != weights.len() {
+            return Err(Error::invalid("setWeights", "weights", format!("{} tensors, as getWeights returns", shapes.len()), format!("{}", weights.len())));
+        }
+        for (k, ((name, shape), w)) in shapes.iter().zip(weights).enumerate() {
+            w.f32s("setWeights", &format!("weights[{k}]"))?;
+            if w.shape() != shape {
+                return Err(Error::shape("setWeights", format!("weights[{k}]"), format!("shape {shape} ({name})"), format!("shape {}", w.shape())));
+            }
+        }
+        let mut k = 0;
+        for layer in &mut self.layers {
+            for p in layer.params_mut() {
+                p.value.data_mut().copy_from_slice(weights[k].data());
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Layers with their kind, output shape (with a null batch) and parameter count, as JSON.
+    pub fn summary_json(&self) -> String {
+        let rows: Vec<serde_json::Value> = self
+            .layers
+            .iter()
+            .zip(&self.output_shapes)
+            .map(|(l, shape)| {
+                let params: usize = l.params().iter().map(|p| p.value.numel()).sum();
+                let trainable: usize = l.params().iter().filter(|p| p.trainable).map(|p| p.value.numel()).sum();
+                serde_json::json!({ "kind": l.kind(), "config": l.config(), "outputShape": shape, "params": params, "trainableParams": trainable })
+            })
+            .collect();
+        serde_json::json!({ "inputShape": self.input_shape, "layers": rows }).to_string()
+    }
+
     /// The output of the last forward pass.
     pub fn last_output(&self) -> &Tensor {
         self.acts.last().expect("one layer at least")
@@ -88,21 +136,28 @@ impl Fit {
         }
     }
 
-    /// Trains on training samples [start, end) of this epoch's order; returns the loss.
-    pub fn train_batch(&mut self, model: &mut Sequential, start: usize, end: usize) -> Result<f32> {
+    /// Trains on training samples [start, end) of this epoch's order and updates
+    /// `metrics` with that batch's predictions (made before the update, as Keras reports
+    /// them); returns the loss.
+    pub fn train_batch(&mut self, model: &mut Sequential, start: usize, end: usize, metrics: &mut [Box<dyn Metric>]) -> Result<f32> {
         let (x, y) = self.train.batch(start, end);
-        model.train_step(x, y)
+        let loss = model.train_step(x, y)?;
+        for m in metrics {
+            m.update(y, model.last_output())?;
+        }
+        Ok(loss)
     }
 
-    /// Mean loss over the validation samples (inference mode), in batches.
-    pub fn validate(&mut self, model: &mut Sequential, batch_size: usize) -> Result<Option<f64>> {
+    /// Mean loss over the validation samples (inference mode), in batches, updating `metrics`.
+    pub fn validate(&mut self, model: &mut Sequential, batch_size: usize, metrics: &mut [Box<dyn Metric>]) -> Result<Option<f64>> {
         let Some(v) = self.validation.as_mut() else { return Ok(None) };
-        Ok(Some(mean_loss(model, v, batch_size)?))
+        Ok(Some(mean_loss(model, v, batch_size, metrics)?))
     }
 }
 
-/// The mean loss over a whole dataset: each batch's (mean) loss weighted by its size.
-pub fn mean_loss(model: &mut Sequential, data: &mut Dataset, batch_size: usize) -> Result<f64> {
+/// The mean loss over a whole dataset (each batch's mean loss weighted by its size),
+/// updating `metrics` along the way.
+pub fn mean_loss(model: &mut Sequential, data: &mut Dataset, batch_size: usize, metrics: &mut [Box<dyn Metric>]) -> Result<f64> {
     let n = data.len();
     let (mut total, mut start) = (0.0f64, 0);
     let batch_size = batch_size.max(1);
@@ -110,6 +165,9 @@ pub fn mean_loss(model: &mut Sequential, data: &mut Dataset, batch_size: usize) 
         let end = (start + batch_size).min(n);
         let (x, y) = data.batch(start, end);
         total += model.loss_on(x, y)? as f64 * (end - start) as f64;
+        for m in metrics.iter_mut() {
+            m.update(y, model.last_output())?;
+        }
         start = end;
     }
     Ok(total / n as f64)
@@ -132,14 +190,16 @@ mod tests {
         let y = Rc::new(Tensor::from_vec("y", y, Shape::new(vec![20, 1])).unwrap());
         m.compile(("mse", ""), ("adam", r#"{"learningRate":0.05}"#)).unwrap();
         let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, 7).unwrap();
-        let first = fit.validate(&mut m, 4).unwrap().unwrap();
+        let first = fit.validate(&mut m, 4, &mut []).unwrap().unwrap();
+        let mut mae = vec![crate::metrics::make("mae", "").unwrap()];
         for _ in 0..40 {
             fit.epoch();
             for s in (0..fit.train.len()).step_by(5) {
-                fit.train_batch(&mut m, s, s + 5).unwrap();
+                fit.train_batch(&mut m, s, s + 5, &mut mae).unwrap();
             }
         }
-        let last = fit.validate(&mut m, 4).unwrap().unwrap();
+        let last = fit.validate(&mut m, 4, &mut []).unwrap().unwrap();
+        assert!(mae[0].result() > 0.0);
         assert!(last < 0.1 * first, "{first} → {last}");
     }
 }

@@ -13,6 +13,9 @@ use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
+mod save;
+pub use save::{load, save};
+
 pub struct Sequential {
     layers: Vec<Box<dyn Layer>>,
     kinds: Vec<String>,
@@ -25,7 +28,15 @@ pub struct Sequential {
     grad_b: Tensor,
     loss: Option<LossOp>,
     optimizer: Option<Optimizer>,
+    /// What the model was made and compiled with, for `save`: (kind, config) per
+    /// layer, the seed, and the (name, config) of the loss and of the optimizer.
+    specs: Vec<(String, String)>,
+    seed: u64,
+    compiled: Option<(Spec, Spec)>,
 }
+
+/// A (name, JSON config) pair, as given to `new` and `compile`.
+pub type Spec = (String, String);
 
 fn empty() -> Tensor {
     Tensor::zeros(Shape::new(vec![]))
@@ -63,16 +74,44 @@ impl Sequential {
             grad_b: empty(),
             loss: None,
             optimizer: None,
+            specs: layers.to_vec(),
+            seed,
+            compiled: None,
         })
     }
 
     /// Sets the loss (name, JSON config) and the optimizer (name, JSON config).
     pub fn compile(&mut self, loss: (&str, &str), optimizer: (&str, &str)) -> Result<()> {
+        let (loss_spec, optimizer_spec) = (loss, optimizer);
         let loss = LossOp::new(loss.0, loss.1, false)?;
         let optimizer = Optimizer::new(optimizer.0, optimizer.1)?;
         self.loss = Some(loss);
         self.optimizer = Some(optimizer);
+        self.compiled = Some(((loss_spec.0.into(), loss_spec.1.into()), (optimizer_spec.0.into(), optimizer_spec.1.into())));
         Ok(())
+    }
+
+    /// The (kind, JSON config) of each layer, as given to `new`.
+    pub fn specs(&self) -> &[(String, String)] {
+        &self.specs
+    }
+
+    /// The per-sample input shape (without the batch axis), as given to `new`.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The (name, JSON config) of the loss and of the optimizer given to `compile`.
+    pub fn compiled(&self) -> Option<&(Spec, Spec)> {
+        self.compiled.as_ref()
+    }
+
+    pub fn optimizer(&self) -> Option<&Optimizer> {
+        self.optimizer.as_ref()
     }
 
     pub fn output_shapes(&self) -> &[Vec<usize>] {

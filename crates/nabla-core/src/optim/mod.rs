@@ -218,6 +218,49 @@ impl Optimizer {
         self.schedule.at(self.lr, self.steps)
     }
 
+    /// The steps taken and, per parameter, the rule's buffers (empty before the first
+    /// step), for saving a model mid-training.
+    pub fn export_state(&self) -> (u64, Vec<Vec<Vec<f32>>>) {
+        (self.steps, self.state.clone())
+    }
+
+    /// Restores what `export_state` returned, so the next step is the one an
+    /// uninterrupted run would take. Each parameter needs exactly this rule's number of
+    /// buffers, all of one length; on error nothing has changed.
+    pub fn import_state(&mut self, steps: u64, buffers: Vec<Vec<Vec<f32>>>) -> Result<()> {
+        let k = self.buffers();
+        for (i, b) in buffers.iter().enumerate() {
+            if b.len() != k {
+                return Err(Error::invalid(
+                    self.name,
+                    format!("state[{i}]"),
+                    format!("{k} buffers per parameter"),
+                    format!("{}", b.len()),
+                ));
+            }
+            if let Some(first) = b.first() {
+                if let Some(j) = b.iter().position(|x| x.len() != first.len()) {
+                    return Err(Error::shape(
+                        self.name,
+                        format!("state[{i}][{j}]"),
+                        format!("{} values, as state[{i}][0]", first.len()),
+                        format!("{}", b[j].len()),
+                    ));
+                }
+            }
+        }
+        self.steps = steps;
+        if k == 0 {
+            // Stateless rule: the first step sizes everything, exactly as it would have.
+            self.state = Vec::new();
+            self.scratch = Vec::new();
+        } else {
+            self.scratch = buffers.iter().map(|b| vec![0.0; b[0].len()]).collect();
+            self.state = buffers;
+        }
+        Ok(())
+    }
+
     fn buffers(&self) -> usize {
         match self.rule {
             Rule::Sgd { momentum, .. } => usize::from(momentum != 0.0),

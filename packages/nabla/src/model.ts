@@ -1,0 +1,272 @@
+// Models: `nb.sequential` builds the layers in wasm; `fit` drives the training loop from
+// JavaScript one batch per wasm call (forward, loss, backward and update all run in
+// wasm, on buffers reused across steps), yielding to the event loop between batches
+// so pages stay responsive. The data stay in wasm memory: batches are gathered there.
+
+import * as wasm from "../wasm/nabla.js";
+import { argError, core, NablaError, StateError, ValueError } from "./errors.js";
+import { ready } from "./init.js";
+import type { LayerSpec } from "./layers.js";
+import type { Loss } from "./losses.js";
+import type { Optimizer } from "./optim.js";
+import { describe, handle, Tensor, tensor, type TensorData, wrap } from "./tensor.js";
+
+export interface SequentialOptions {
+  /** Shape of one sample, without the batch axis, e.g. [28, 28, 1]. */
+  inputShape: readonly number[];
+  /** Seed for weight initialization, dropout and shuffling (default 0). */
+  seed?: number;
+}
+
+/** A metric by name, or `{ name, config }` (e.g. `{ name: "sparseTopK", config: { k: 3 } }`). */
+export type MetricSpec =
+  | "accuracy" | "binaryAccuracy" | "sparseTopK" | "mse" | "mae" | "precision" | "recall" | "f1"
+  | { name: string; config?: Record<string, unknown> };
+
+export interface CompileOptions {
+  /** A Loss from nb.losses, or its name (with default options). */
+  loss: Loss | string;
+  /** An optimizer from nb.optim, or its name (with default options). */
+  optimizer: Optimizer | string;
+  /** Reported per epoch (and for validation, as valAccuracy, ...), computed in wasm. */
+  metrics?: readonly MetricSpec[];
+}
+
+/** `loss`, `valLoss`, and each metric by name (validation ones prefixed `val`). */
+export type EpochLogs = { loss: number; valLoss?: number } & Record<string, number>;
+
+export interface Callbacks {
+  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: { loss: number }): void | Promise<void>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Fraction of the samples (the last ones, as Keras) held out for validation. */
+  validationSplit?: number;
+  validationData?: [Tensor | TensorData, Tensor | TensorData];
+  callbacks?: Callbacks | Callbacks[];
+  /** Stops cleanly between steps; the weights are those of the last finished step. */
+  signal?: AbortSignal;
+}
+
+export interface History {
+  epoch: number[];
+  /** One array per log key: loss, valLoss, accuracy, valAccuracy, ... */
+  history: { loss: number[] } & Record<string, number[]>;
+}
+
+/** Yields to the event loop: setImmediate in Node-like runtimes, a message elsewhere. */
+const yieldToEventLoop: () => Promise<void> =
+  typeof setImmediate === "function"
+    ? () => new Promise((r) => setImmediate(r))
+    : typeof MessageChannel === "function"
+      ? () =>
+          new Promise((r) => {
+            const c = new MessageChannel();
+            c.port1.onmessage = () => r();
+            c.port2.postMessage(null);
+          })
+      : () => new Promise((r) => setTimeout(r, 0));
+
+function toTensor(op: string, arg: string, x: Tensor | TensorData, temps: Tensor[]): Tensor {
+  if (x instanceof Tensor) return x;
+  const t = tensor(x);
+  temps.push(t);
+  return t;
+}
+
+function positiveInt(op: string, arg: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw argError(ValueError, "INVALID_ARGUMENT", op, arg, "a positive integer", describe(v));
+  }
+  return v;
+}
+
+export class Sequential {
+  #m: wasm.Model | undefined;
+  #fitting = false;
+  #seed: number;
+  #metrics: string[] = [];
+
+  /** @internal Use nb.sequential. */
+  constructor(layers: readonly LayerSpec[], options: SequentialOptions) {
+    if (!Array.isArray(layers)) throw argError(ValueError, "INVALID_ARGUMENT", "sequential", "layers", "an array of nb.layers", describe(layers));
+    if (typeof options !== "object" || options === null || !Array.isArray(options.inputShape)) {
+      throw argError(ValueError, "INVALID_ARGUMENT", "sequential", "options.inputShape", "the shape of one sample, e.g. [784]", describe(options?.inputShape));
+    }
+    this.#seed = options.seed ?? 0;
+    const json = JSON.stringify(layers.map((l) => ({ kind: l.kind, config: l.config })));
+    this.#m = core(() => new wasm.Model(json, Float64Array.from(options.inputShape), this.#seed));
+  }
+
+  #model(op: string): wasm.Model {
+    if (!this.#m) throw new StateError(`${op}: the model was disposed`, { code: "DISPOSED", op });
+    return this.#m;
+  }
+
+  compile(options: CompileOptions): void {
+    const m = this.#model("compile");
+    const spec = (x: unknown, what: string): [string, string] => {
+      if (typeof x === "string") return [x, "{}"];
+      // Losses are callable (functions); optimizers are objects: both carry name and config.
+      if (x && (typeof x === "object" || typeof x === "function") && "name" in x && "config" in x) {
+        return [(x as Loss).name, JSON.stringify((x as Loss).config)];
+      }
+      throw argError(ValueError, "INVALID_ARGUMENT", "compile", what, `an nb.${what === "loss" ? "losses" : "optim"} object or its name`, describe(x));
+    };
+    const [loss, lossConfig] = spec(options?.loss, "loss");
+    const [opt, optConfig] = spec(options?.optimizer, "optimizer");
+    const metrics = (options.metrics ?? []).map((x) => (typeof x === "string" ? { name: x, config: {} } : { name: x?.name, config: x?.config ?? {} }));
+    core(() => m.compile(loss, lossConfig, opt, optConfig, JSON.stringify(metrics)));
+    this.#metrics = metrics.map((x) => String(x.name));
+  }
+
+  /** One training step; returns the loss. */
+  trainOnBatch(x: Tensor | TensorData, y: Tensor | TensorData): number {
+    const m = this.#model("trainOnBatch");
+    const temps: Tensor[] = [];
+    try {
+      const xi = handle(toTensor("trainOnBatch", "x", x, temps), "trainOnBatch", "x");
+      const yi = handle(toTensor("trainOnBatch", "y", y, temps), "trainOnBatch", "y");
+      return core(() => m.trainOnBatch(xi, yi));
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /** The model's output, computed `batchSize` samples at a time. */
+  predict(x: Tensor | TensorData, options: { batchSize?: number } = {}): Tensor {
+    const m = this.#model("predict");
+    const temps: Tensor[] = [];
+    try {
+      const xi = handle(toTensor("predict", "x", x, temps), "predict", "x");
+      const bs = positiveInt("predict", "batchSize", options.batchSize, 256);
+      return wrap(core(() => m.predict(xi, bs)));
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /** The mean loss over (x, y) in inference mode, and each compiled metric by name. */
+  evaluate(x: Tensor | TensorData, y: Tensor | TensorData, options: { batchSize?: number } = {}): { loss: number } & Record<string, number> {
+    const m = this.#model("evaluate");
+    const temps: Tensor[] = [];
+    try {
+      const xi = handle(toTensor("evaluate", "x", x, temps), "evaluate", "x");
+      const yi = handle(toTensor("evaluate", "y", y, temps), "evaluate", "y");
+      const bs = positiveInt("evaluate", "batchSize", options.batchSize, 256);
+      const loss = core(() => m.evaluate(xi, yi, bs));
+      const values = m.metricResults(true);
+      return Object.fromEntries([["loss", loss], ...this.#metrics.map((name, i) => [name, values[i]!])]) as { loss: number } & Record<string, number>;
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /**
+   * Trains for `epochs` over (x, y) in batches. Async: yields to the event loop between
+   * batches; `signal` stops between steps. Errors leave the model at its last step.
+   */
+  async fit(x: Tensor | TensorData, y: Tensor | TensorData, options: FitOptions = {}): Promise<History> {
+    const m = this.#model("fit");
+    if (this.#fitting) throw new StateError("fit: expected no other fit in progress on this model, received a second call", { code: "INVALID_STATE", op: "fit" });
+    const epochs = positiveInt("fit", "epochs", options.epochs, 1);
+    const batchSize = positiveInt("fit", "batchSize", options.batchSize, 32);
+    const split = options.validationSplit ?? 0;
+    if (typeof split !== "number" || !(split >= 0 && split < 1)) throw argError(ValueError, "INVALID_ARGUMENT", "fit", "validationSplit", "a number in [0, 1)", describe(split));
+    const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+    const temps: Tensor[] = [];
+    const history: History = { epoch: [], history: { loss: [] } as History["history"] };
+    this.#fitting = true;
+    try {
+      const xi = handle(toTensor("fit", "x", x, temps), "fit", "x");
+      const yi = handle(toTensor("fit", "y", y, temps), "fit", "y");
+      let vx: number | undefined;
+      let vy: number | undefined;
+      if (options.validationData) {
+        const [a, b] = options.validationData;
+        vx = handle(toTensor("fit", "validationData[0]", a, temps), "fit", "validationData[0]");
+        vy = handle(toTensor("fit", "validationData[1]", b, temps), "fit", "validationData[1]");
+      }
+      const n = core(() => m.fitBegin(xi, yi, vx, vy, split, options.shuffle ?? true, this.#seed));
+      let last = Date.now();
+      const record = (key: string, value: number) => void (history.history[key] ??= []).push(value);
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        m.fitEpoch();
+        m.resetMetrics();
+        let sum = 0;
+        let batch = 0;
+        for (let start = 0; start < n; start += batchSize, batch++) {
+          if (options.signal?.aborted) return history;
+          const end = Math.min(start + batchSize, n);
+          const loss = core(() => m.fitBatch(start, end));
+          if (!Number.isFinite(loss)) {
+            throw new NablaError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${batch + 1}: lower the learning rate, or check the data and the loss's input type`, { code: "INVALID_STATE", op: "fit" });
+          }
+          sum += loss * (end - start);
+          for (const c of callbacks) await c.onBatchEnd?.(batch, { loss });
+          if (Date.now() - last > 16) {
+            await yieldToEventLoop();
+            last = Date.now();
+          }
+        }
+        const logs = { loss: sum / n } as EpochLogs;
+        m.metricResults(false).forEach((v, i) => (logs[this.#metrics[i]!] = v));
+        const val = core(() => m.fitValidate(batchSize));
+        if (val !== undefined && val !== null) {
+          logs.valLoss = val;
+          const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+          m.metricResults(true).forEach((v, i) => (logs[`val${cap(this.#metrics[i]!)}`] = v));
+        }
+        history.epoch.push(epoch);
+        for (const [k, v] of Object.entries(logs)) record(k, v);
+        for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+        await yieldToEventLoop();
+        last = Date.now();
+      }
+      return history;
+    } finally {
+      m.fitEnd();
+      this.#fitting = false;
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /** Layers with output shapes and parameter counts, as a table. */
+  summary(): string {
+    const s = JSON.parse(this.#model("summary").summary()) as { inputShape: number[]; layers: { kind: string; outputShape: number[]; params: number }[] };
+    const rows = s.layers.map((l, i) => [`${i} ${l.kind}`, `[batch, ${l.outputShape.join(", ")}]`, String(l.params)]);
+    const total = s.layers.reduce((a, l) => a + l.params, 0);
+    const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ["layer", "output shape", "params"][c]!.length));
+    const line = (r: string[]) => r.map((v, c) => (c === 2 ? v.padStart(w[c]!) : v.padEnd(w[c]!))).join("  ");
+    return [line(["layer", "output shape", "params"]), ...rows.map(line), `total params: ${total}`].join("\n");
+  }
+
+  /** Copies of every parameter, layer by layer (kernel, bias, ...). */
+  getWeights(): Tensor[] {
+    return Array.from(this.#model("getWeights").getWeights(), wrap);
+  }
+
+  /** Replaces every parameter (same order and shapes as getWeights). */
+  setWeights(weights: readonly Tensor[]): void {
+    const m = this.#model("setWeights");
+    if (!Array.isArray(weights)) throw argError(ValueError, "INVALID_ARGUMENT", "setWeights", "weights", "an array of tensors", describe(weights));
+    const ids = Uint32Array.from(weights.map((t, i) => handle(t, "setWeights", `weights[${i}]`)));
+    core(() => m.setWeights(ids));
+  }
+
+  dispose(): void {
+    this.#m?.free();
+    this.#m = undefined;
+  }
+}
+
+/** A stack of layers. See: tf.sequential, keras.Sequential, torch.nn.Sequential. */
+export function sequential(layers: readonly LayerSpec[], options: SequentialOptions): Sequential {
+  ready("sequential");
+  return new Sequential(layers, options);
+}

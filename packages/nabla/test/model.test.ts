@@ -1,0 +1,106 @@
+// nb.sequential from JavaScript: compile, fit (async, yielding, abortable), evaluate,
+// predict, summary, weights, determinism, and errors that name the layer.
+import * as nb from "nabla";
+import { beforeAll, describe, expect, it } from "vitest";
+import { randomValues, thrown } from "./helpers.js";
+
+beforeAll(() => nb.init());
+
+/** Three Gaussian blobs in 4-D: x [n, 4], integer labels [n]. */
+function blobs(n: number, seed: number) {
+  const noise = randomValues(n * 4, seed, 0.7);
+  const x = new Float32Array(n * 4);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < 4; j++) x[i * 4 + j] = noise[i * 4 + j]! + (j === y[i] ? 2 : 0);
+  }
+  return { x: nb.tensor(x, [n, 4]), y: nb.tensor(y) };
+}
+
+function mlp(seed = 1) {
+  const m = nb.sequential([nb.layers.dense({ units: 16, activation: "relu" }), nb.layers.dense({ units: 3 })], { inputShape: [4], seed });
+  m.compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: nb.optim.adam({ learningRate: 0.01 }), metrics: ["accuracy"] });
+  return m;
+}
+
+describe("Sequential", () => {
+  it("fits: the loss falls, validation is reported, accuracy is high", async () => {
+    const { x, y } = blobs(300, 1);
+    const m = mlp();
+    const epochs: number[] = [];
+    const h = await m.fit(x, y, { epochs: 8, batchSize: 32, validationSplit: 0.2, callbacks: { onEpochEnd: (e) => void epochs.push(e) } });
+    expect(h.epoch).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(epochs).toEqual(h.epoch);
+    expect(h.history.loss[7]!).toBeLessThan(0.5 * h.history.loss[0]!);
+    expect(h.history.valLoss).toHaveLength(8);
+    expect(h.history.accuracy![7]!).toBeGreaterThan(0.85);
+    expect(h.history.valAccuracy![7]!).toBeGreaterThan(0.85);
+    const pred = m.predict(x);
+    expect(pred.shape).toEqual([300, 3]);
+    const labels = nb.argmax(pred).dataInt32();
+    const truth = y.dataInt32();
+    const acc = labels.reduce((s, l, i) => s + (l === truth[i] ? 1 : 0), 0) / 300;
+    expect(acc).toBeGreaterThan(0.9);
+    const ev = m.evaluate(x, y);
+    expect(ev.loss).toBeLessThan(h.history.loss[0]!);
+    expect(ev.accuracy).toBeCloseTo(acc, 6);
+  });
+
+  it("the same seed gives bit-identical weights after training", async () => {
+    const { x, y } = blobs(100, 2);
+    const run = async () => {
+      const m = mlp(7);
+      await m.fit(x, y, { epochs: 2, batchSize: 16 });
+      return m.getWeights().map((w) => Array.from(w.data()));
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it("fit yields to the event loop: a timer fires while it trains", async () => {
+    const { x, y } = blobs(2000, 3);
+    const m = nb.sequential([nb.layers.dense({ units: 256, activation: "relu" }), nb.layers.dense({ units: 3 })], { inputShape: [4] });
+    m.compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: "sgd" });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    await m.fit(x, y, { epochs: 3, batchSize: 8 });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it("an AbortSignal stops between steps and keeps the last step's weights", async () => {
+    const { x, y } = blobs(200, 4);
+    const m = mlp();
+    const controller = new AbortController();
+    const h = await m.fit(x, y, { epochs: 50, batchSize: 10, callbacks: { onBatchEnd: (b) => void (b === 3 && controller.abort()) }, signal: controller.signal });
+    expect(h.epoch.length).toBe(0);
+    expect(m.getWeights().length).toBe(4);
+  });
+
+  it("summary, getWeights, setWeights, trainOnBatch", () => {
+    const m = mlp();
+    expect(m.summary()).toContain("dense");
+    expect(m.summary()).toContain("total params: 131");
+    const w = m.getWeights();
+    expect(w.map((t) => t.shape)).toEqual([[4, 16], [16], [16, 3], [3]]);
+    const zeros = w.map((t) => nb.zeros([...t.shape]));
+    m.setWeights(zeros);
+    expect(Array.from(m.predict([[1, 2, 3, 4]]).data())).toEqual([0, 0, 0]);
+    const { x, y } = blobs(30, 5);
+    expect(m.trainOnBatch(x, y)).toBeCloseTo(Math.log(3), 5);
+    expect(thrown(() => m.setWeights(zeros.slice(1))).arg).toBe("weights");
+  });
+
+  it("errors name the layer, the argument, expected and received", async () => {
+    const e = thrown(() => nb.sequential([nb.layers.dense({ units: 4 }), nb.layers.conv2d({ filters: 2, kernelSize: 3 })], { inputShape: [5] }));
+    expect(e.message).toBe(
+      "conv2d: invalid `layers[1] (conv2d): input`: expected a shape [batch, height, width, channels] with positive sizes, received per-sample shape [4]",
+    );
+    const m = mlp();
+    expect(thrown(() => m.predict(nb.zeros([2, 5]))).message).toBe("sequential: invalid `x`: expected shape [batch, 4] (the model's inputShape), received shape [2, 5]");
+    const un = nb.sequential([nb.layers.dense({ units: 1 })], { inputShape: [2] });
+    expect(thrown(() => un.trainOnBatch([[1, 2]], [[1]])).code).toBe("INVALID_STATE");
+    await expect(m.fit(nb.zeros([4, 4]), nb.tensor(Int32Array.of(0, 1, 2)))).rejects.toThrow(/fit: invalid `y`: expected 4 samples/);
+    expect(thrown(() => m.compile({ loss: "nope", optimizer: "adam" })).arg).toBe("name");
+  });
+});
