@@ -573,6 +573,18 @@ impl Model {
         self.m.summary_json()
     }
 
+    /// The model in the safetensors format, with its config and optimizer state.
+    pub fn save(&self) -> Vec<u8> {
+        nabla_core::model::save(&self.m)
+    }
+
+    /// A model from `save`'s bytes.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub fn load_model(bytes: &[u8]) -> Result<Model, JsValue> {
+        let m = js(nabla_core::model::load(bytes))?;
+        Ok(Model { m, fit: None, metrics: Vec::new(), val_metrics: Vec::new() })
+    }
+
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Vec<u32> {
         let weights = self.m.weights();

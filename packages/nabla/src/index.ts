@@ -17,7 +17,7 @@ export { grad, valueAndGrad, vjp } from "./grad.js";
 export * as losses from "./losses.js";
 export * as optim from "./optim.js";
 export * as layers from "./layers.js";
-export { sequential, Sequential } from "./model.js";
+export { loadModel, sequential, Sequential } from "./model.js";
 export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SequentialOptions } from "./model.js";
 export type { Activation, Initializer, LayerSpec } from "./layers.js";
 export type { AdagradConfig, AdamConfig, Optimizer, OptimizerConfig, RmspropConfig, Schedule, SgdConfig } from "./optim.js";

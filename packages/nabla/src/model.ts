@@ -92,8 +92,13 @@ export class Sequential {
   #seed: number;
   #metrics: string[] = [];
 
-  /** @internal Use nb.sequential. */
-  constructor(layers: readonly LayerSpec[], options: SequentialOptions) {
+  /** @internal Use nb.sequential or nb.loadModel. */
+  constructor(layers: readonly LayerSpec[], options: SequentialOptions, loaded?: wasm.Model) {
+    if (loaded) {
+      this.#seed = 0;
+      this.#m = loaded;
+      return;
+    }
     if (!Array.isArray(layers)) throw argError(ValueError, "INVALID_ARGUMENT", "sequential", "layers", "an array of nb.layers", describe(layers));
     if (typeof options !== "object" || options === null || !Array.isArray(options.inputShape)) {
       throw argError(ValueError, "INVALID_ARGUMENT", "sequential", "options.inputShape", "the shape of one sample, e.g. [784]", describe(options?.inputShape));
@@ -259,10 +264,27 @@ export class Sequential {
     core(() => m.setWeights(ids));
   }
 
+  /**
+   * The model as bytes in the safetensors format: weights (`layers.{i}.{name}`), the
+   * optimizer's state, and the architecture, loss and optimizer as JSON metadata.
+   * `nb.loadModel(bytes)` restores it to predict and resume training bit-identically.
+   */
+  save(): Uint8Array {
+    return this.#model("save").save();
+  }
+
   dispose(): void {
     this.#m?.free();
     this.#m = undefined;
   }
+}
+
+/** A model from `model.save()`'s bytes. Metrics are not saved: compile again to add them. */
+export function loadModel(bytes: Uint8Array): Sequential {
+  ready("loadModel");
+  if (!(bytes instanceof Uint8Array)) throw argError(ValueError, "INVALID_ARGUMENT", "loadModel", "bytes", "a Uint8Array from model.save()", describe(bytes));
+  const m = core(() => wasm.Model.loadModel(bytes));
+  return new Sequential([], { inputShape: [] }, m);
 }
 
 /** A stack of layers. See: tf.sequential, keras.Sequential, torch.nn.Sequential. */

@@ -77,6 +77,20 @@ describe("Sequential", () => {
     expect(m.getWeights().length).toBe(4);
   });
 
+  it("save and loadModel: identical predictions, and training resumes bit-identically", async () => {
+    const { x, y } = blobs(64, 6);
+    const a = mlp(3);
+    await a.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false });
+    const bytes = a.save();
+    const b = nb.loadModel(bytes);
+    expect(Array.from(b.predict(x).data())).toEqual(Array.from(a.predict(x).data()));
+    await a.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false });
+    await b.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false });
+    expect(b.getWeights().map((w) => Array.from(w.data()))).toEqual(a.getWeights().map((w) => Array.from(w.data())));
+    const bad = bytes.slice(0, 20);
+    expect(thrown(() => nb.loadModel(bad)).message).toMatch(/^loadModel: invalid `bytes`: expected a nabla model in the safetensors format/);
+  });
+
   it("summary, getWeights, setWeights, trainOnBatch", () => {
     const m = mlp();
     expect(m.summary()).toContain("dense");
