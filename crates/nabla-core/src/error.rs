@@ -19,6 +19,8 @@ pub enum Code {
     InvalidState,
     /// Backward through an op that has no derivative (`GradientError`).
     NoGradient,
+    /// Training produced NaN or infinity (`NumericError`).
+    NonFinite,
 }
 
 impl Code {
@@ -30,6 +32,7 @@ impl Code {
             Code::Disposed => "DISPOSED",
             Code::InvalidState => "INVALID_STATE",
             Code::NoGradient => "NO_GRADIENT",
+            Code::NonFinite => "NON_FINITE",
         }
     }
 
@@ -40,6 +43,7 @@ impl Code {
             Code::InvalidArgument | Code::DTypeMismatch => "ValueError",
             Code::Disposed | Code::InvalidState => "StateError",
             Code::NoGradient => "GradientError",
+            Code::NonFinite => "NumericError",
         }
     }
 }
@@ -125,6 +129,21 @@ impl Error {
         }
     }
 
+    /// Training diverged: `expected` says what should have been finite, `received` what was.
+    pub fn numeric(
+        op: &'static str,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error {
+            code: Code::NonFinite,
+            op,
+            arg: String::new(),
+            expected: expected.into(),
+            received: received.into(),
+        }
+    }
+
     /// Backward reached `op`, which has no derivative.
     pub fn no_gradient(op: &'static str) -> Self {
         Error {
@@ -149,7 +168,9 @@ impl fmt::Display for Error {
                 f,
                 "{op}: no gradient is defined for this op; it cannot be differentiated"
             ),
-            Code::InvalidState => write!(f, "{op}: expected {expected}, received {received}"),
+            Code::InvalidState | Code::NonFinite => {
+                write!(f, "{op}: expected {expected}, received {received}")
+            }
             Code::Disposed => write!(f, "{op}: invalid `{arg}`: the tensor was disposed"),
             _ => write!(
                 f,

@@ -387,7 +387,9 @@ pub fn loss_check(name: &str, config: &str) -> Result<(), JsValue> {
 /// The advisor's answer (JSON) to a question (JSON).
 #[wasm_bindgen(js_name = lossAdvise)]
 pub fn loss_advise(question: &str) -> Result<String, JsValue> {
-    nabla_core::losses::advise(question).map(|a| a.to_string()).map_err(to_js)
+    nabla_core::losses::advise(question)
+        .map(|a| a.to_string())
+        .map_err(to_js)
 }
 
 /// Every loss with its input names, as JSON.
@@ -401,7 +403,9 @@ pub fn loss_catalogue() -> String {
 /// Makes the layer from its config, only to validate it.
 #[wasm_bindgen(js_name = layerCheck)]
 pub fn layer_check(kind: &str, config: &str) -> Result<(), JsValue> {
-    nabla_core::layers::make(kind, config).map(|_| ()).map_err(to_js)
+    nabla_core::layers::make(kind, config)
+        .map(|_| ())
+        .map_err(to_js)
 }
 
 /// The layer names, as JSON.
@@ -420,7 +424,9 @@ pub struct Optimizer(nabla_core::optim::Optimizer);
 impl Optimizer {
     #[wasm_bindgen(constructor)]
     pub fn new(name: &str, config: &str) -> Result<Optimizer, JsValue> {
-        nabla_core::optim::Optimizer::new(name, config).map(Optimizer).map_err(to_js)
+        nabla_core::optim::Optimizer::new(name, config)
+            .map(Optimizer)
+            .map_err(to_js)
     }
 
     pub fn step(&mut self, params: Vec<u32>, grads: Vec<u32>) -> Result<(), JsValue> {
@@ -459,39 +465,79 @@ impl Model {
     /// `layers`: JSON `[{ kind, config }]`; `input_shape` without the batch axis.
     #[wasm_bindgen(constructor)]
     pub fn new(layers: &str, input_shape: Vec<f64>, seed: f64) -> Result<Model, JsValue> {
-        let bad = |what: String| to_js(Error::invalid("sequential", "layers", "a list of nb.layers descriptions", what));
-        let list: serde_json::Value = serde_json::from_str(layers).map_err(|e| bad(e.to_string()))?;
+        let bad = |what: String| {
+            to_js(Error::invalid(
+                "sequential",
+                "layers",
+                "a list of nb.layers descriptions",
+                what,
+            ))
+        };
+        let list: serde_json::Value =
+            serde_json::from_str(layers).map_err(|e| bad(e.to_string()))?;
         let specs = list
             .as_array()
             .ok_or_else(|| bad(list.to_string()))?
             .iter()
-            .map(|l| match (l.get("kind").and_then(|k| k.as_str()), l.get("config")) {
-                (Some(kind), Some(config)) => Ok((kind.to_string(), config.to_string())),
-                _ => Err(bad(l.to_string())),
-            })
+            .map(
+                |l| match (l.get("kind").and_then(|k| k.as_str()), l.get("config")) {
+                    (Some(kind), Some(config)) => Ok((kind.to_string(), config.to_string())),
+                    _ => Err(bad(l.to_string())),
+                },
+            )
             .collect::<Result<Vec<_>, JsValue>>()?;
         let shape = js(Shape::from_f64("sequential", "inputShape", &input_shape))?;
         let seed = js(Rng::seed_from_f64("sequential", seed))?;
-        let m = js(nabla_core::model::Sequential::new(&specs, shape.dims(), seed))?;
-        Ok(Model { m, fit: None, metrics: Vec::new(), val_metrics: Vec::new() })
+        let m = js(nabla_core::model::Sequential::new(
+            &specs,
+            shape.dims(),
+            seed,
+        ))?;
+        Ok(Model {
+            m,
+            fit: None,
+            metrics: Vec::new(),
+            val_metrics: Vec::new(),
+        })
     }
 
     /// `metrics`: JSON `[{ name, config }]`.
-    pub fn compile(&mut self, loss: &str, loss_config: &str, optimizer: &str, optimizer_config: &str, metrics: &str) -> Result<(), JsValue> {
-        let bad = |what: String| to_js(Error::invalid("compile", "metrics", "a list of metric names", what));
-        let list: serde_json::Value = serde_json::from_str(metrics).map_err(|e| bad(e.to_string()))?;
+    pub fn compile(
+        &mut self,
+        loss: &str,
+        loss_config: &str,
+        optimizer: &str,
+        optimizer_config: &str,
+        metrics: &str,
+    ) -> Result<(), JsValue> {
+        let bad = |what: String| {
+            to_js(Error::invalid(
+                "compile",
+                "metrics",
+                "a list of metric names",
+                what,
+            ))
+        };
+        let list: serde_json::Value =
+            serde_json::from_str(metrics).map_err(|e| bad(e.to_string()))?;
         let make = || -> Result<Vec<Box<dyn nabla_core::metrics::Metric>>, JsValue> {
             list.as_array()
                 .ok_or_else(|| bad(list.to_string()))?
                 .iter()
-                .map(|m| match (m.get("name").and_then(|n| n.as_str()), m.get("config")) {
-                    (Some(name), Some(config)) => js(nabla_core::metrics::make(name, &config.to_string())),
-                    _ => Err(bad(m.to_string())),
-                })
+                .map(
+                    |m| match (m.get("name").and_then(|n| n.as_str()), m.get("config")) {
+                        (Some(name), Some(config)) => {
+                            js(nabla_core::metrics::make(name, &config.to_string()))
+                        }
+                        _ => Err(bad(m.to_string())),
+                    },
+                )
                 .collect()
         };
         let (train, val) = (make()?, make()?);
-        js(self.m.compile((loss, loss_config), (optimizer, optimizer_config)))?;
+        js(self
+            .m
+            .compile((loss, loss_config), (optimizer, optimizer_config)))?;
         self.metrics = train;
         self.val_metrics = val;
         Ok(())
@@ -500,18 +546,28 @@ impl Model {
     /// Current metric values (training, or validation/evaluation), in compile order.
     #[wasm_bindgen(js_name = metricResults)]
     pub fn metric_results(&self, validation: bool) -> Vec<f64> {
-        let list = if validation { &self.val_metrics } else { &self.metrics };
+        let list = if validation {
+            &self.val_metrics
+        } else {
+            &self.metrics
+        };
         list.iter().map(|m| m.result()).collect()
     }
 
     #[wasm_bindgen(js_name = resetMetrics)]
     pub fn reset_metrics(&mut self) {
-        self.metrics.iter_mut().chain(self.val_metrics.iter_mut()).for_each(|m| m.reset());
+        self.metrics
+            .iter_mut()
+            .chain(self.val_metrics.iter_mut())
+            .for_each(|m| m.reset());
     }
 
     #[wasm_bindgen(js_name = trainOnBatch)]
     pub fn train_on_batch(&mut self, x: u32, y: u32) -> Result<f64, JsValue> {
-        let (x, y) = (tensor_rc("trainOnBatch", "x", x)?, tensor_rc("trainOnBatch", "y", y)?);
+        let (x, y) = (
+            tensor_rc("trainOnBatch", "x", x)?,
+            tensor_rc("trainOnBatch", "y", y)?,
+        );
         js(self.m.train_step(&x, &y)).map(f64::from)
     }
 
@@ -522,23 +578,57 @@ impl Model {
     }
 
     pub fn evaluate(&mut self, x: u32, y: u32, batch_size: u32) -> Result<f64, JsValue> {
-        let (x, y) = (tensor_rc("evaluate", "x", x)?, tensor_rc("evaluate", "y", y)?);
+        let (x, y) = (
+            tensor_rc("evaluate", "x", x)?,
+            tensor_rc("evaluate", "y", y)?,
+        );
         let mut data = js(nabla_core::model::data::Dataset::new("evaluate", x, y))?;
         self.val_metrics.iter_mut().for_each(|m| m.reset());
-        js(nabla_core::model::fit::mean_loss(&mut self.m, &mut data, batch_size as usize, &mut self.val_metrics))
+        js(nabla_core::model::fit::mean_loss(
+            &mut self.m,
+            &mut data,
+            batch_size as usize,
+            &mut self.val_metrics,
+        ))
     }
 
     /// Starts a fit: datasets (shared, not copied) and the shuffle seed. Returns the number of training samples.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = fitBegin)]
-    pub fn fit_begin(&mut self, x: u32, y: u32, vx: Option<u32>, vy: Option<u32>, split: f64, shuffle: bool, seed: f64) -> Result<u32, JsValue> {
+    pub fn fit_begin(
+        &mut self,
+        x: u32,
+        y: u32,
+        vx: Option<u32>,
+        vy: Option<u32>,
+        split: f64,
+        shuffle: bool,
+        seed: f64,
+        sample_weight: Option<u32>,
+        class_weight: Option<Vec<f32>>,
+    ) -> Result<u32, JsValue> {
         let (x, y) = (tensor_rc("fit", "x", x)?, tensor_rc("fit", "y", y)?);
         let validation = match (vx, vy) {
-            (Some(a), Some(b)) => Some((tensor_rc("fit", "validationData[0]", a)?, tensor_rc("fit", "validationData[1]", b)?)),
+            (Some(a), Some(b)) => Some((
+                tensor_rc("fit", "validationData[0]", a)?,
+                tensor_rc("fit", "validationData[1]", b)?,
+            )),
             _ => None,
         };
         let seed = js(Rng::seed_from_f64("fit", seed))?;
-        let fit = js(nabla_core::model::fit::Fit::new(x, y, validation, split, shuffle, seed))?;
+        let sample_weight = sample_weight
+            .map(|id| tensor_rc("fit", "sampleWeight", id))
+            .transpose()?;
+        let fit = js(nabla_core::model::fit::Fit::new(
+            x,
+            y,
+            validation,
+            split,
+            shuffle,
+            seed,
+            sample_weight,
+            class_weight,
+        ))?;
         let n = fit.train.len() as u32;
         self.fit = Some(fit);
         Ok(n)
@@ -554,13 +644,20 @@ impl Model {
     /// One training step on samples [start, end) of the epoch's order; the loss.
     #[wasm_bindgen(js_name = fitBatch)]
     pub fn fit_batch(&mut self, start: u32, end: u32) -> Result<f64, JsValue> {
-        let fit = self.fit.as_mut().ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
-        js(fit.train_batch(&mut self.m, start as usize, end as usize, &mut self.metrics)).map(f64::from)
+        let fit = self
+            .fit
+            .as_mut()
+            .ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
+        js(fit.train_batch(&mut self.m, start as usize, end as usize, &mut self.metrics))
+            .map(f64::from)
     }
 
     #[wasm_bindgen(js_name = fitValidate)]
     pub fn fit_validate(&mut self, batch_size: u32) -> Result<Option<f64>, JsValue> {
-        let fit = self.fit.as_mut().ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
+        let fit = self
+            .fit
+            .as_mut()
+            .ok_or_else(|| to_js(Error::state("fit", "a fit in progress", "none")))?;
         js(fit.validate(&mut self.m, batch_size as usize, &mut self.val_metrics))
     }
 
@@ -573,6 +670,23 @@ impl Model {
         self.m.summary_json()
     }
 
+    /// The optimizer's base learning rate (NaN before compile).
+    #[wasm_bindgen(js_name = learningRate)]
+    pub fn learning_rate(&self) -> f64 {
+        self.m
+            .optimizer()
+            .map_or(f64::NAN, |o| o.base_learning_rate())
+    }
+
+    #[wasm_bindgen(js_name = setLearningRate)]
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), JsValue> {
+        let opt = self
+            .m
+            .optimizer_mut()
+            .ok_or_else(|| to_js(Error::state("setLearningRate", "a compiled model", "none")))?;
+        js(opt.set_learning_rate(lr))
+    }
+
     /// The model in the safetensors format, with its config and optimizer state.
     pub fn save(&self) -> Vec<u8> {
         nabla_core::model::save(&self.m)
@@ -582,7 +696,12 @@ impl Model {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(bytes: &[u8]) -> Result<Model, JsValue> {
         let m = js(nabla_core::model::load(bytes))?;
-        Ok(Model { m, fit: None, metrics: Vec::new(), val_metrics: Vec::new() })
+        Ok(Model {
+            m,
+            fit: None,
+            metrics: Vec::new(),
+            val_metrics: Vec::new(),
+        })
     }
 
     #[wasm_bindgen(js_name = getWeights)]
@@ -596,7 +715,11 @@ impl Model {
 
     #[wasm_bindgen(js_name = setWeights)]
     pub fn set_weights(&mut self, ids: Vec<u32>) -> Result<(), JsValue> {
-        let tensors = ids.iter().enumerate().map(|(i, &id)| tensor_rc("setWeights", &format!("weights[{i}]"), id)).collect::<Result<Vec<_>, _>>()?;
+        let tensors = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| tensor_rc("setWeights", &format!("weights[{i}]"), id))
+            .collect::<Result<Vec<_>, _>>()?;
         let refs: Vec<&Tensor> = tensors.iter().map(|t| t.as_ref()).collect();
         js(self.m.set_weights(&refs))
     }

@@ -10,8 +10,10 @@ import { performance } from "node:perf_hooks";
 
 const usage = `usage: node packages/bench/src/losses.js [--quick] [--json]`;
 const args = process.argv.slice(2).filter((a) => a !== "--");
-for (const a of args) {
-  if (!["--quick", "--json", "--no-cpu"].includes(a) && !a.startsWith("--sizes")) {
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--sizes") i++; // gemm.js's option (with its value): not ours, ignored
+  else if (!["--quick", "--json", "--no-cpu"].includes(a) && !a.startsWith("--sizes=")) {
     console.error(`unknown option: ${a}\n${usage}`);
     process.exit(2);
   }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "DISPOSED"
   | "INVALID_STATE"
   | "NO_GRADIENT"
+  | "NON_FINITE"
   | "INVALID_WASM"
   | "INTERNAL";
 
@@ -81,6 +82,13 @@ export class GradientError extends NablaError {
   }
 }
 
+/** Training diverged: a loss or gradient became NaN or infinite (`NON_FINITE`). */
+export class NumericError extends NablaError {
+  override get name(): string {
+    return "NumericError";
+  }
+}
+
 /** A bug in nabla itself (a trap in the wasm core). Please report it. */
 export class InternalError extends NablaError {
   override get name(): string {
@@ -88,7 +96,7 @@ export class InternalError extends NablaError {
   }
 }
 
-const classes = { ShapeError, ValueError, StateError, FormatError, GradientError } as const;
+const classes = { ShapeError, ValueError, StateError, FormatError, GradientError, NumericError } as const;
 
 /** "op: invalid `arg`: expected ..., received ..." — the wording of every argument error. */
 export function argError<C extends typeof NablaError>(

@@ -4,7 +4,7 @@
 // so pages stay responsive. The data stay in wasm memory: batches are gathered there.
 
 import * as wasm from "../wasm/nabla.js";
-import { argError, core, NablaError, StateError, ValueError } from "./errors.js";
+import { argError, core, StateError, ValueError } from "./errors.js";
 import { ready } from "./init.js";
 import type { LayerSpec } from "./layers.js";
 import type { Loss } from "./losses.js";
@@ -36,8 +36,10 @@ export interface CompileOptions {
 export type EpochLogs = { loss: number; valLoss?: number } & Record<string, number>;
 
 export interface Callbacks {
-  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: { loss: number }): void | Promise<void>;
+  onTrainBegin?(model: Sequential): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: EpochLogs, model: Sequential): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: { loss: number }, model: Sequential): void | Promise<void>;
+  onTrainEnd?(model: Sequential): void | Promise<void>;
 }
 
 export interface FitOptions {
@@ -50,12 +52,57 @@ export interface FitOptions {
   callbacks?: Callbacks | Callbacks[];
   /** Stops cleanly between steps; the weights are those of the last finished step. */
   signal?: AbortSignal;
+  /** Per-sample weights `[n]` (Keras semantics: multiply each sample's loss). */
+  sampleWeight?: Tensor | TensorData;
+  /** A weight per class (index = class), applied through each sample's label. */
+  classWeight?: readonly number[] | Record<number, number>;
+  /** 1 (default in a terminal): a progress bar per epoch on stderr; 2: one line per epoch; 0: silent. */
+  verbose?: 0 | 1 | 2;
 }
 
 export interface History {
   epoch: number[];
   /** One array per log key: loss, valLoss, accuracy, valAccuracy, ... */
   history: { loss: number[] } & Record<string, number[]>;
+}
+
+function classWeights(cw: FitOptions["classWeight"]): Float32Array | undefined {
+  if (cw === undefined) return undefined;
+  if (Array.isArray(cw)) return Float32Array.from(cw);
+  if (typeof cw === "object" && cw !== null) {
+    const entries = Object.entries(cw).map(([k, v]) => [Number(k), v] as const);
+    const size = Math.max(-1, ...entries.map(([k]) => k)) + 1;
+    const out = new Float32Array(size).fill(1); // classes left out weigh 1, as in Keras
+    for (const [k, v] of entries) {
+      if (!Number.isInteger(k) || k < 0) throw argError(ValueError, "INVALID_ARGUMENT", "fit", "classWeight", "class indices as keys", String(k));
+      out[k] = v as number;
+    }
+    return out;
+  }
+  throw argError(ValueError, "INVALID_ARGUMENT", "fit", "classWeight", "an array or an object of class → weight", describe(cw));
+}
+
+function isTerminal(): boolean {
+  const p = (globalThis as { process?: { stderr?: { isTTY?: boolean } } }).process;
+  return p?.stderr?.isTTY === true;
+}
+
+function write(text: string): void {
+  const p = (globalThis as { process?: { stderr?: { write(s: string): void } } }).process;
+  if (p?.stderr) p.stderr.write(text);
+  else console.log(text.replace(/^\r/, ""));
+}
+
+function progress(epoch: number, epochs: number, batch: number, batches: number, loss: number, t0: number): void {
+  const width = 24;
+  const done = Math.round((batch / batches) * width);
+  const bar = "=".repeat(Math.max(0, done - 1)) + (done > 0 ? ">" : "") + ".".repeat(width - done);
+  write(`\rEpoch ${epoch + 1}/${epochs} [${bar}] ${batch}/${batches} · loss ${loss.toFixed(4)} · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function epochLine(epoch: number, epochs: number, logs: EpochLogs, t0: number, overwrite: boolean): void {
+  const parts = Object.entries(logs).map(([k, v]) => `${k} ${v.toFixed(4)}`);
+  write(`${overwrite ? "\r\x1b[K" : ""}Epoch ${epoch + 1}/${epochs} · ${parts.join(" · ")} · ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 /** Yields to the event loop: setImmediate in Node-like runtimes, a message elsewhere. */
@@ -91,6 +138,8 @@ export class Sequential {
   #fitting = false;
   #seed: number;
   #metrics: string[] = [];
+  /** Set to true (e.g. by a callback) to end `fit` after the current batch. */
+  stopTraining = false;
 
   /** @internal Use nb.sequential or nb.loadModel. */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions, loaded?: wasm.Model) {
@@ -197,24 +246,29 @@ export class Sequential {
         vx = handle(toTensor("fit", "validationData[0]", a, temps), "fit", "validationData[0]");
         vy = handle(toTensor("fit", "validationData[1]", b, temps), "fit", "validationData[1]");
       }
-      const n = core(() => m.fitBegin(xi, yi, vx, vy, split, options.shuffle ?? true, this.#seed));
+      const sw = options.sampleWeight === undefined ? undefined : handle(toTensor("fit", "sampleWeight", options.sampleWeight, temps), "fit", "sampleWeight");
+      const cw = classWeights(options.classWeight);
+      const n = core(() => m.fitBegin(xi, yi, vx, vy, split, options.shuffle ?? true, this.#seed, sw, cw));
+      const verbose = options.verbose ?? (isTerminal() ? 1 : 0);
       let last = Date.now();
       const record = (key: string, value: number) => void (history.history[key] ??= []).push(value);
-      for (let epoch = 0; epoch < epochs; epoch++) {
+      this.stopTraining = false;
+      for (const c of callbacks) await c.onTrainBegin?.(this);
+      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
         m.fitEpoch();
         m.resetMetrics();
         let sum = 0;
         let batch = 0;
-        for (let start = 0; start < n; start += batchSize, batch++) {
+        const batches = Math.ceil(n / batchSize);
+        const t0 = Date.now();
+        for (let start = 0; start < n && !this.stopTraining; start += batchSize, batch++) {
           if (options.signal?.aborted) return history;
           const end = Math.min(start + batchSize, n);
           const loss = core(() => m.fitBatch(start, end));
-          if (!Number.isFinite(loss)) {
-            throw new NablaError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${batch + 1}: lower the learning rate, or check the data and the loss's input type`, { code: "INVALID_STATE", op: "fit" });
-          }
           sum += loss * (end - start);
-          for (const c of callbacks) await c.onBatchEnd?.(batch, { loss });
+          for (const c of callbacks) await c.onBatchEnd?.(batch, { loss }, this);
           if (Date.now() - last > 16) {
+            if (verbose === 1) progress(epoch, epochs, batch + 1, batches, sum / end, t0);
             await yieldToEventLoop();
             last = Date.now();
           }
@@ -229,16 +283,28 @@ export class Sequential {
         }
         history.epoch.push(epoch);
         for (const [k, v] of Object.entries(logs)) record(k, v);
-        for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+        if (verbose > 0) epochLine(epoch, epochs, logs, t0, verbose === 1);
+        for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, this);
         await yieldToEventLoop();
         last = Date.now();
       }
+      for (const c of callbacks) await c.onTrainEnd?.(this);
       return history;
     } finally {
       m.fitEnd();
       this.#fitting = false;
       temps.forEach((t) => t.dispose());
     }
+  }
+
+  /** The optimizer's base learning rate (the schedule applies on top). */
+  get learningRate(): number {
+    return this.#model("learningRate").learningRate();
+  }
+
+  set learningRate(lr: number) {
+    const m = this.#model("learningRate");
+    core(() => m.setLearningRate(lr));
   }
 
   /** Layers with output shapes and parameter counts, as a table. */

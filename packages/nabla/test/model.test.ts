@@ -117,4 +117,60 @@ describe("Sequential", () => {
     await expect(m.fit(nb.zeros([4, 4]), nb.tensor(Int32Array.of(0, 1, 2)))).rejects.toThrow(/fit: invalid `y`: expected 4 samples/);
     expect(thrown(() => m.compile({ loss: "nope", optimizer: "adam" })).arg).toBe("name");
   });
+
+  it("earlyStopping stops and restores the best weights; reduceLROnPlateau lowers the rate", async () => {
+    const { x, y } = blobs(120, 8);
+    const m = mlp();
+    let bestWeights: number[][] = [];
+    // minDelta 10: no later epoch counts as an improvement, so the first one stays best.
+    const h = await m.fit(x, y, {
+      epochs: 40,
+      batchSize: 20,
+      validationSplit: 0.25,
+      callbacks: [
+        { onEpochEnd: (e, _logs, model) => void (e === 0 && (bestWeights = model.getWeights().map((w) => Array.from(w.data())))) },
+        nb.callbacks.earlyStopping({ patience: 2, minDelta: 10, restoreBestWeights: true }),
+      ],
+    });
+    expect(h.epoch).toEqual([0, 1, 2]);
+    expect(m.getWeights().map((w) => Array.from(w.data()))).toEqual(bestWeights);
+    const m2 = mlp();
+    const lr = m2.learningRate;
+    await m2.fit(x, y, { epochs: 6, batchSize: 40, callbacks: [nb.callbacks.reduceLROnPlateau({ monitor: "loss", patience: 0, minDelta: 10, factor: 0.5 })] });
+    expect(m2.learningRate).toBeLessThan(lr);
+    expect(() => nb.callbacks.reduceLROnPlateau({ factor: 2 })).toThrow(nb.ValueError);
+  });
+
+  it("sampleWeight and classWeight weigh the loss", async () => {
+    const { x, y } = blobs(60, 9);
+    const a = mlp(5);
+    const b = mlp(5);
+    const zeroForClass2 = await a.fit(x, y, { epochs: 1, batchSize: 60, shuffle: false, classWeight: { 2: 0 } });
+    const viaSamples = await b.fit(x, y, { epochs: 1, batchSize: 60, shuffle: false, sampleWeight: Float32Array.from(y.dataInt32(), (c) => (c === 2 ? 0 : 1)) });
+    expect(zeroForClass2.history.loss[0]).toBeCloseTo(viaSamples.history.loss[0]!, 6);
+    await expect(a.fit(x, y, { classWeight: [1, 1] })).rejects.toThrow("fit: invalid `classWeight`: expected a weight for class 2 (the label of sample 2), received 2 weights");
+    await expect(a.fit(x, y, { sampleWeight: [1, 2] })).rejects.toThrow(/^fit: invalid `sampleWeight`: expected shape \[60\]/);
+  });
+
+  it("a diverging run stops with a NumericError naming the step and the layer; weights stay finite", async () => {
+    const { x, y } = blobs(64, 10);
+    const m = nb.sequential([nb.layers.dense({ units: 8, activation: "relu" }), nb.layers.dense({ units: 3 })], { inputShape: [4], seed: 1 });
+    m.compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: nb.optim.sgd({ learningRate: 1e30 }) });
+    const err = await m.fit(x, y, { epochs: 5, batchSize: 8 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(nb.NumericError);
+    expect((err as nb.NablaError).code).toBe("NON_FINITE");
+    expect((err as Error).message).toMatch(/^fit: expected (finite gradients|a finite loss) \(step \d+\), received .*layers\[\d\] \(dense\)/);
+    for (const w of m.getWeights()) expect(Array.from(w.data()).every(Number.isFinite)).toBe(true);
+  });
+
+  it("memory stays flat over 1,000 training steps", async () => {
+    const { x, y } = blobs(64, 11);
+    const m = mlp();
+    await m.fit(x, y, { epochs: 20, batchSize: 16 });
+    const before = nb.memory();
+    await m.fit(x, y, { epochs: 250, batchSize: 16 });
+    const after = nb.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.wasmBytes).toBe(before.wasmBytes);
+  });
 });

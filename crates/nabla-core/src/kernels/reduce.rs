@@ -49,6 +49,11 @@ pub fn argmax(x: &[f32], outer: usize, len: usize, inner: usize, out: &mut [i32]
     }
 }
 
+/// Index of the first largest value of a row (a NaN counts as largest).
+pub fn argmax_index(row: &[f32]) -> usize {
+    super::reduce_scalar::argmax_one(row.len(), |k| row[k])
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{with_mode, Mode};

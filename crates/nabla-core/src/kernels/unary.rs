@@ -2,7 +2,51 @@
 //! pass `gx = gy·f'(x)`. SIMD128 approximations (range reduction and fitted polynomials,
 //! `unary_simd128.rs`) with a scalar `std`/`libm` twin (`unary_scalar.rs`).
 //!
-//! ACCURACY_TABLE
+//! # Accuracy
+//!
+//! Max error in ulp: f32 steps between the result and the truth rounded to f32, where
+//! the truth is the f64 formula (`std`; `libm` for erf/erfc) in the stable form the
+//! variant documents. Measured over **every** f32 input (all 2³² bit patterns; NaN
+//! must stay NaN; `tests::accuracy_table`, 17 minutes on two cores). The tests assert
+//! these exact numbers (a ~1M-input sweep on every run), so a regression fails.
+//!
+//! | function   | inputs             | SIMD | scalar | scalar absolute error |
+//! |------------|--------------------|-----:|-------:|-----------------------|
+//! | exp        | all                |    1 |      1 |                       |
+//! | expm1      | all                |    1 |      1 |                       |
+//! | log        | all                |    1 |      1 |                       |
+//! | log1p      | all                |    1 |      1 |                       |
+//! | tanh       | all                |    1 |      2 |                       |
+//! | sigmoid    | all                |    2 |      2 |                       |
+//! | logSigmoid | all                |    2 |      2 |                       |
+//! | softplus   | all                |    2 |      2 |                       |
+//! | erf        | all                |    1 |      1 |                       |
+//! | gelu       | x > −1.5           |    3 |      4 |                       |
+//! | gelu       | −5 < x ≤ −1.5      |    3 |     24 | ≤ 3.3e−8              |
+//! | gelu       | x ≤ −5             |    2 |    199 | ≤ 2.1e−12             |
+//! | geluTanh   | x > −1.5           |    3 |      6 |                       |
+//! | geluTanh   | −5 < x ≤ −1.5      |    3 |     38 | ≤ 4.3e−8              |
+//! | geluTanh   | x ≤ −5             |    2 |    271 | ≤ 5.4e−13             |
+//! | silu       | x > −87.34         |    3 |      3 |                       |
+//! | silu       | x ≤ −87.34         |    2 |     52 | ≤ 1.1e−43             |
+//!
+//! The SIMD bounds hold for every input, near the zero crossings too (x = 1 for log,
+//! x = 0 for the others: the reductions keep the leading term exact) and for subnormal
+//! results (rounded once, from a normal intermediate). The scalar twin is plain f32 and
+//! loses in three places, all where the result is tiny:
+//! gelu computes erfc(−x/√2) from a rounded argument and geluTanh rounds its tanh
+//! argument, so both inherit a relative error of about x²·2⁻²⁴ (the SIMD versions carry
+//! those arguments exactly, in two f32s); silu multiplies x by a subnormal e^x.
+//! SIMD and scalar results are held within the sum of their bounds of each other.
+//!
+//! # Derivatives
+//!
+//! `unary_backward` takes f'(x) from `y = f(x)` where that is exact and cheap (exp: y,
+//! expm1: y + 1, tanh: (1 − y)(1 + y), sigmoid: y(1 − y)) and from `x` elsewhere (log:
+//! 1/x, log1p: 1/(1 + x), logSigmoid: σ(−x), softplus: σ(x), erf: 2/√π·e^(−x²), gelu:
+//! Φ(x) + x·φ(x), geluTanh: σ(z) + x·σ(z)·(1 − σ(z))·z' with z = 2·√(2/π)·(x +
+//! 0.044715·x³), silu: σ(x)·(1 + x·(1 − σ(x)))). Both twins are tested against central
+//! differences of the f64 forward: relative 1e−5, plus 2e−7·|gy| where f' is near 0.
 //!
 //! NOTE: at x = −∞, gelu, geluTanh and silu return −0 (the limit), where PyTorch's
 //! formulas give NaN (−∞·0).
@@ -201,23 +245,23 @@ mod tests {
 
     /// The table in the module docs; for each function the regions cover every x.
     const BOUNDS: &[Bound] = &[
-        b(Unary::Exp, -INF, INF, 99, 99),
-        b(Unary::Expm1, -INF, INF, 99, 99),
-        b(Unary::Log, -INF, INF, 99, 99),
-        b(Unary::Log1p, -INF, INF, 99, 99),
-        b(Unary::Tanh, -INF, INF, 99, 99),
-        b(Unary::Sigmoid, -INF, INF, 99, 99),
-        b(Unary::LogSigmoid, -INF, INF, 99, 99),
-        b(Unary::Softplus, -INF, INF, 99, 99),
-        b(Unary::Erf, -INF, INF, 99, 99),
-        b(Unary::Gelu, -INF, -5.0, 99, 9999),
-        b(Unary::Gelu, -5.0, -1.5, 99, 9999),
-        b(Unary::Gelu, -1.5, INF, 99, 9999),
-        b(Unary::GeluTanh, -INF, -5.0, 99, 9999),
-        b(Unary::GeluTanh, -5.0, -1.5, 99, 9999),
-        b(Unary::GeluTanh, -1.5, INF, 99, 9999),
-        b(Unary::Silu, -INF, -87.336_55, 99, 9999),
-        b(Unary::Silu, -87.336_55, INF, 99, 9999),
+        b(Unary::Exp, -INF, INF, 1, 1),
+        b(Unary::Expm1, -INF, INF, 1, 1),
+        b(Unary::Log, -INF, INF, 1, 1),
+        b(Unary::Log1p, -INF, INF, 1, 1),
+        b(Unary::Tanh, -INF, INF, 1, 2),
+        b(Unary::Sigmoid, -INF, INF, 2, 2),
+        b(Unary::LogSigmoid, -INF, INF, 2, 2),
+        b(Unary::Softplus, -INF, INF, 2, 2),
+        b(Unary::Erf, -INF, INF, 1, 1),
+        b(Unary::Gelu, -INF, -5.0, 2, 199),
+        b(Unary::Gelu, -5.0, -1.5, 3, 24),
+        b(Unary::Gelu, -1.5, INF, 3, 4),
+        b(Unary::GeluTanh, -INF, -5.0, 2, 271),
+        b(Unary::GeluTanh, -5.0, -1.5, 3, 38),
+        b(Unary::GeluTanh, -1.5, INF, 3, 6),
+        b(Unary::Silu, -INF, -87.336_55, 2, 52),
+        b(Unary::Silu, -87.336_55, INF, 3, 3),
     ];
 
     fn bound_index(f: Unary, x: f32) -> usize {
@@ -321,7 +365,8 @@ mod tests {
                 let k = bound_index(f, x);
                 for t in 0..2 {
                     let got = outs[t][i];
-                    let abs = if got == want as f32 {
+                    // against the unrounded truth; 0 where the twin hits it (±∞ included)
+                    let abs = if got == want as f32 || (got.is_nan() && want.is_nan()) {
                         0.0
                     } else {
                         (got as f64 - want).abs()
@@ -420,7 +465,7 @@ mod tests {
     }
 
     /// The sweep behind the table in the module docs: every f32 (`UNARY_SWEEP_STRIDE`
-    /// = k takes every k-th). About 8 minutes on two cores:
+    /// = k takes every k-th). About 17 minutes on two cores:
     /// `cargo test --release -p nabla-core accuracy_table -- --ignored --nocapture`.
     #[test]
     #[ignore]
@@ -626,7 +671,7 @@ mod tests {
         gx
     }
 
-    /// Gradients in f32: relative 2e−5, and 1e−6·|gy| absolute where the derivative is
+    /// Gradients in f32: relative 1e−5, plus 2e−7·|gy| absolute where the derivative is
     /// near 0 (a zero crossing, or a saturated tail computed from `y`).
     fn grad_close(got: f32, want: f64, gy: f32) -> bool {
         let got = got as f64;

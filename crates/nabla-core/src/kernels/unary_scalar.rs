@@ -7,7 +7,7 @@ use std::f32::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
 /// `1/√(2π)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 /// `2·√(2/π)`: geluTanh's `1 + tanh(y)` is `2·σ(2y)` with `2y = x·(A + B·x²)`.
-const GELU_TANH_A: f32 = 1.595_769_1;
+const GELU_TANH_A: f32 = 1.595769;
 /// `2·√(2/π)·0.044715`.
 const GELU_TANH_B: f32 = 0.071_354_82;
 

@@ -2,9 +2,11 @@
 //! exponent bits, four lanes at a time, no branches (both sides of a split are computed
 //! and the lanes pick with `select`). Accuracy is measured in `unary.rs`.
 //!
-//! Polynomial coefficients are weighted-minimax fits (Lawson's algorithm, 40-digit
-//! mpmath), rounded to f32 one coefficient at a time with the rest refitted around the
-//! rounded ones. Each table states the function, variable, interval and fit error.
+//! Polynomial coefficients are weighted-minimax fits (Lawson's algorithm on 200–400
+//! Chebyshev nodes, 40-digit mpmath), rounded to f32 one coefficient at a time with the
+//! rest refitted around the rounded ones; the weight makes the error relative to what
+//! the final result feels. Each table states the function, variable, interval, weight
+//! and the fit's max error with its f32 coefficients (evaluated exactly).
 //!
 //! Constant vectors are `F32x4::splat` of constants: after inlining they are
 //! compile-time constants (`v128.const` on wasm), not per-iteration work.
@@ -85,29 +87,30 @@ fn map3(
     gx: &mut [f32],
     f: impl Fn(F32x4, F32x4, F32x4) -> F32x4,
 ) {
-    let body = x.len() / 4 * 4;
-    for i in (0..body).step_by(4) {
-        let (xc, yc, gc, oc) = (&x[i..i + 4], &y[i..i + 4], &gy[i..i + 4], &mut gx[i..i + 4]);
-        // SAFETY: each slice holds exactly four f32s.
+    let (xs, ys, gs) = (x.chunks_exact(4), y.chunks_exact(4), gy.chunks_exact(4));
+    let tails = (xs.remainder(), ys.remainder(), gs.remainder());
+    for (((xc, yc), gc), oc) in xs.zip(ys).zip(gs).zip(gx.chunks_exact_mut(4)) {
+        // SAFETY: all four chunks hold exactly four f32s.
         unsafe {
-            f(
+            let (x, y, g) = (
                 F32x4::load(xc.as_ptr()),
                 F32x4::load(yc.as_ptr()),
                 F32x4::load(gc.as_ptr()),
-            )
-            .store(oc.as_mut_ptr())
+            );
+            f(x, y, g).store(oc.as_mut_ptr())
         }
     }
     // leftovers: padded, as in `map`
-    let n = x.len() - body;
+    let n = tails.0.len();
     if n > 0 {
         let pad = |s: &[f32]| {
             let mut t = [0.0f32; 4];
-            t[..n].copy_from_slice(&s[body..]);
+            t[..n].copy_from_slice(s);
             F32x4::from_array(t)
         };
-        let r = f(pad(x), pad(y), pad(gy)).to_array();
-        gx[body..].copy_from_slice(&r[..n]);
+        let r = f(pad(tails.0), pad(tails.1), pad(tails.2)).to_array();
+        let start = x.len() - n;
+        gx[start..].copy_from_slice(&r[..n]);
     }
 }
 
@@ -133,7 +136,7 @@ fn poly<const N: usize>(x: F32x4, c: &[f32; N]) -> F32x4 {
 
 const SIGN: i32 = i32::MIN;
 
-/// `|r|` with the sign bit of `s`.
+/// `r` (sign bit clear) with the sign of `s`.
 #[inline(always)]
 fn with_sign_of(r: F32x4, s: F32x4) -> F32x4 {
     r.to_bits().or(s.to_bits().and(splat_i(SIGN))).to_bits_f32()
@@ -166,17 +169,17 @@ fn neg_square(u: F32x4) -> (F32x4, F32x4) {
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 for Cody–Waite reduction: `LN2_HI` = 45426·2⁻¹⁶ has 16 significant bits, so
 /// `n·LN2_HI` is exact for |n| < 256; `LN2_LO` = ln 2 − `LN2_HI`.
-const LN2_HI: f32 = 0.693_145_75;
+const LN2_HI: f32 = 45426.0 / 65536.0;
 const LN2_LO: f32 = 1.428_606_8e-6;
 
 /// `(e^r − 1 − r − r²/2)/r³` on |r| ≤ 0.3467 (a bit over ln2/2), weighted by r² (error
 /// relative to e^r − 1): max 4.2e−10.
 const EXPM1_Q: [f32; 5] = [
-    0.166666672,
-    0.0416664891,
-    0.00833320804,
-    0.00139326707,
-    0.000199442686,
+    0.16666667,
+    0.04166649,
+    0.008333208,
+    0.0013932671,
+    0.00019944269,
 ];
 
 /// `e^r − 1` for |r| ≤ 0.3467, as `r + r²·(1/2 + r·Q(r))`: the leading `r` is exact,
@@ -208,7 +211,7 @@ fn exp_reduce(x: F32x4, lo: F32x4) -> (F32x4, F32x4) {
 #[inline(always)]
 fn exp_parts(hi: F32x4, lo: F32x4) -> (F32x4, F32x4, F32x4) {
     let (n, p) = exp_reduce(hi, lo);
-    // n ∈ [−217, 129] (0 for NaN): two factors 2^(n>>1) and 2^(n − n>>1), both normal
+    // n ∈ [−216, 128] (0 for NaN): two factors 2^(n>>1) and 2^(n − n>>1), both normal
     let n = n.to_i32();
     let n1 = n.shr(1);
     (splat(1.0).add(p), pow2(n1), pow2(n.sub(n1)))
@@ -246,7 +249,7 @@ fn expm1(x: F32x4) -> F32x4 {
 
 /// `R(z)/z` where `log(1+f) = 2·atanh(s) = 2s + s·R(z)`, `s = f/(2+f)`, `z = s²` ∈
 /// [0, 0.02944] (f ∈ [√½−1, √2−1)), weighted by z: max 5.0e−11.
-const LOG_R: [f32; 4] = [0.666666627, 0.400009722, 0.284987867, 0.242792442];
+const LOG_R: [f32; 4] = [0.6666666, 0.40000972, 0.28498787, 0.24279244];
 
 /// Splits positive normal `u` into `(k, m − 1)` with `u = m·2^k`, m ∈ [√½, √2).
 #[inline(always)]
@@ -328,12 +331,12 @@ fn log1p(x: F32x4) -> F32x4 {
 
 /// `(tanh(a)/a − 1)/z`, `z = a²` ∈ [0, 0.625²], weighted by z: max 1.6e−10.
 const TANH_P: [f32; 6] = [
-    -0.333333313,
-    0.133332223,
+    -0.3333333,
+    0.13333222,
     -0.053948462,
-    0.0217087492,
-    -0.00819508638,
-    0.00215763575,
+    0.02170875,
+    -0.008195086,
+    0.0021576358,
 ];
 
 /// tanh(x) = `a + a·z·P(z)` for |x| < 0.625, else `1 − 2/(1 + e^2|x|)` (≥ 0.55, so the
@@ -403,11 +406,12 @@ fn silu_derivative(x: F32x4) -> F32x4 {
 
 // ---- geluTanh -----------------------------------------------------------------------
 
-/// geluTanh(x) = x·(1 + tanh y)/2 = x·σ(2y), `2y = x·(A + B·x²)`. A and B as f32 pairs
-/// `HI + LO`; `B_HI` has 12 significant bits so `B_HI·v` splits exactly.
+/// geluTanh(x) = x·(1 + tanh y)/2 = x·σ(2y), `2y = x·(A + B·x²)` with A = 2·√(2/π) and
+/// B = 0.044715·A, each as an f32 pair `HI + LO`; `B_HI` has 12 significant bits so
+/// `B_HI·v` splits exactly.
 const GT_A_HI: f32 = 1.595_769_2;
 const GT_A_LO: f32 = -4.534_068e-8;
-const GT_B_HI: f32 = 0.071_350_097_656_25;
+const GT_B_HI: f32 = 2338.0 / 32768.0;
 const GT_B_LO: f32 = 4.718_616_3e-6;
 
 /// `|2y| = a·(A + B·a²)` for `a = |x|` ≤ 20, as `hi + lo` in double-f32 (relative error
@@ -471,26 +475,26 @@ fn gelu_tanh_derivative(x: F32x4) -> F32x4 {
 
 /// `erf(z)/z − 1` as a polynomial in `s = z²` ∈ [0, 0.875²]: max 9.7e−10.
 const ERF_P: [f32; 7] = [
-    0.128379166,
-    -0.376126289,
-    0.112836227,
-    -0.0268553253,
-    0.00519072311,
-    -0.000802246621,
-    7.84438525e-05,
+    0.12837917,
+    -0.3761263,
+    0.11283623,
+    -0.026855325,
+    0.005190723,
+    -0.0008022466,
+    7.844385e-5,
 ];
 
 /// `log(erfc(z)) + z²` on z ∈ [0.875, 4], weighted by erfc(z)/erf(z) (its effect on
 /// erf): max 8.6e−11.
 const ERF_L: [f32; 8] = [
     0.00016203041,
-    -1.12945318,
-    0.366526544,
-    -0.108139001,
-    0.0250270795,
-    -0.00413559843,
-    0.000427067309,
-    -2.04493172e-05,
+    -1.1294532,
+    0.36652654,
+    -0.108139,
+    0.02502708,
+    -0.0041355984,
+    0.0004270673,
+    -2.0449317e-5,
 ];
 
 /// erf(x) = `z + z·P(z²)` for |x| < 0.875, else `1 − e^(L(z) − z²)`, z = |x| ≤ 4
@@ -508,8 +512,8 @@ fn erf(x: F32x4) -> F32x4 {
 /// erf'(x) = 2/√π·e^−x², with −x² carried exactly into the exponential.
 #[inline(always)]
 fn erf_derivative(x: F32x4) -> F32x4 {
-    // e^−100 is 0 in f32; the bound keeps ∞ out of the square
-    let (hi, lo) = neg_square(x.abs().min(splat(10.0)));
+    // e^−121 is 0 in f32; the bound keeps ∞ out of the square
+    let (hi, lo) = neg_square(x.abs().min(splat(11.0)));
     mul_exp_parts(splat(std::f32::consts::FRAC_2_SQRT_PI), exp_parts(hi, lo))
 }
 
@@ -518,46 +522,48 @@ fn erf_derivative(x: F32x4) -> F32x4 {
 /// `(Φ(x) − ½)/x` as a polynomial in `s = x²` ∈ [0, 0.75²], weighted by |x|/Φ(−|x|)
 /// (its effect on gelu relative to itself): max 1.9e−9.
 const GELU_E: [f32; 6] = [
-    0.398942292,
-    -0.0664907396,
-    0.00997687131,
+    0.3989423,
+    -0.06649074,
+    0.009976871,
     -0.0012000195,
-    0.000136795396,
-    -2.2188633e-05,
+    0.0001367954,
+    -2.2188633e-5,
 ];
 
 /// `G(u) = u·Φ(−u)·e^(u²/2)`, so that u·Φ(−u) = e^(−u²/2)·G(u), in two pieces. Near:
 /// u ∈ [0.75, 2.5] as a polynomial in `u − 1.625` (exact input: a divided variable
 /// would pass its rounding on, amplified, where G is steep), relative error 2.5e−8.
 const GELU_G_NEAR: [f32; 11] = [
-    0.316912562,
-    0.0617248043,
-    -0.0318788029,
-    0.0135949478,
-    -0.00509839179,
-    0.00174056133,
-    -0.000566127361,
-    0.000161309159,
-    -2.09200534e-05,
-    1.3767185e-05,
-    -1.58631265e-05,
+    0.31691256,
+    0.061724804,
+    -0.031878803,
+    0.013594948,
+    -0.005098392,
+    0.0017405613,
+    -0.00056612736,
+    0.00016130916,
+    -2.0920053e-5,
+    1.3767185e-5,
+    -1.5863126e-5,
 ];
 const GELU_G_NEAR_CENTER: f32 = 1.625;
-/// Far: u ∈ [2.5, 15] as a polynomial in `t − T0`, `t = 1/(1 + 0.3·u)` (G flattens
-/// towards 1/√(2π) like 1 − 1/u², which a polynomial in u follows badly), relative error
-/// 2.7e−8 (beyond 15, e^(−u²/2) is 0 in f32).
+/// Far: u ∈ [2.5, 15] as a polynomial in `t − GELU_G_FAR_CENTER`, `t = 1/(1 + 0.3·u)`
+/// (G flattens towards 1/√(2π) like 1 − 1/u², which a polynomial in u follows badly),
+/// relative error 5.1e−9. Beyond 15, e^(−u²/2) is 0 in f32 and G does not matter.
 const GELU_G_FAR: [f32; 8] = [
     0.38695395,
-    -0.0938322097,
-    -0.288436294,
-    -0.482695162,
-    -0.520341873,
-    -0.308477521,
+    -0.09383221,
+    -0.2884363,
+    -0.48269516,
+    -0.5203419,
+    -0.30847752,
     0.029873712,
     0.18325907,
 ];
 const GELU_G_FAR_CENTER: f32 = 0.376_623_36;
 const GELU_G_FAR_P: f32 = 0.3;
+/// 1/√(2π), the standard normal density at 0.
+const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
 /// `u·Φ(−u)` for u = |x| ≥ 0.75 as `e^(−u²/2)·G(u)`, with −u²/2 carried exactly into the
 /// exponential (where gelu is tiny, all its relative error sits in that factor), and the
@@ -599,58 +605,5 @@ fn gelu_derivative(x: F32x4) -> F32x4 {
     let cdf_large = x.lt(splat(0.0)).select(cdf_left, splat(1.0).sub(cdf_left));
     let cdf_small = splat(0.5).mul_add(x, poly(x.mul(x), &GELU_E));
     let cdf = u.lt(splat(0.75)).select(cdf_small, cdf_large);
-    cdf.add(mul_exp_parts(x.mul(splat(0.398_942_3)), parts))
-}
-
-#[cfg(test)]
-mod explore {
-    use super::*;
-    fn ulps(a: f32, b: f32) -> i64 {
-        let ord = |v: f32| {
-            let m = (v.to_bits() & 0x7fff_ffff) as i64;
-            if v.is_sign_negative() {
-                -m
-            } else {
-                m
-            }
-        };
-        ord(a) - ord(b)
-    }
-    #[test]
-    #[ignore]
-    fn components() {
-        let mut worst = [(0i64, 0.0f32); 4];
-        let mut u = 0.75f32;
-        while u < 14.0 {
-            let v = F32x4::splat(u);
-            let (hi, lo) = neg_square(v);
-            let parts = exp_parts(hi.mul(splat(0.5)), lo.mul(splat(0.5)));
-            let e = exp_from_parts(parts).to_array()[0];
-            let e64 = (-(u as f64) * (u as f64) / 2.0).exp();
-            let g = gelu_tail(v)
-                .0
-                .div(exp_from_parts(exp_parts(
-                    hi.mul(splat(0.5)),
-                    lo.mul(splat(0.5)),
-                )))
-                .to_array()[0];
-            let u64_ = u as f64;
-            let g64 = u64_ * 0.5 * libm::erfc(u64_ / 2f64.sqrt()) * (u64_ * u64_ / 2.0).exp();
-            let tail = gelu_tail(v).0.to_array()[0];
-            let tail64 = u64_ * 0.5 * libm::erfc(u64_ / 2f64.sqrt());
-            let errs = [
-                ulps(e, e64 as f32),
-                ulps(g, g64 as f32),
-                ulps(tail, tail64 as f32),
-                0,
-            ];
-            for k in 0..3 {
-                if errs[k].abs() > worst[k].0.abs() {
-                    worst[k] = (errs[k], u);
-                }
-            }
-            u = f32::from_bits(u.to_bits() + 7);
-        }
-        println!("exp {:?} G {:?} tail {:?}", worst[0], worst[1], worst[2]);
-    }
+    cdf.add(mul_exp_parts(x.mul(splat(FRAC_1_SQRT_2PI)), parts))
 }

@@ -52,13 +52,25 @@ impl Act {
         let op = cfg.op;
         let names = "linear, relu, leakyRelu, elu, gelu, geluTanh, sigmoid, tanh, softmax, logSoftmax, softplus, silu";
         let bad = |v: &Value| Error::invalid(op, key, format!("one of {names}"), v.to_string());
-        let Some(v) = cfg.raw(key) else { return Ok(Act::Linear) };
+        let Some(v) = cfg.raw(key) else {
+            return Ok(Act::Linear);
+        };
         let (name, opts) = match v {
             Value::String(s) => (s.as_str(), Config::from_value(op, &json!({}))?),
-            Value::Object(m) => (m.get("type").and_then(Value::as_str).ok_or_else(|| bad(v))?, Config::from_value(op, v)?),
+            Value::Object(m) => (
+                m.get("type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(v))?,
+                Config::from_value(op, v)?,
+            ),
             _ => return Err(bad(v)),
         };
-        let alpha = |d: f64| opts.f64_where("alpha", d, "a finite number ≥ 0", |a| a.is_finite() && a >= 0.0).map(|a| a as f32);
+        let alpha = |d: f64| {
+            opts.f64_where("alpha", d, "a finite number ≥ 0", |a| {
+                a.is_finite() && a >= 0.0
+            })
+            .map(|a| a as f32)
+        };
         Ok(match name {
             "linear" => Act::Linear,
             "relu" => Act::Relu,
@@ -92,11 +104,17 @@ impl Act {
     pub fn apply(self, x: &[f32], y: &mut [f32], last: usize) {
         match self {
             Act::Linear => y.copy_from_slice(x),
-            Act::Relu => binary_broadcast(Binary::Maximum, x, &[x.len()], &[0.0], &[], &[x.len()], y),
+            Act::Relu => {
+                binary_broadcast(Binary::Maximum, x, &[x.len()], &[0.0], &[], &[x.len()], y)
+            }
             Act::LeakyRelu(a) => scratch(x.len(), 0, |ax, _, _| {
                 // max(x, a·x) for a ≤ 1; min for a > 1 (not a leaky relu then, but defined)
                 binary_broadcast(Binary::Mul, x, &[x.len()], &[a], &[], &[x.len()], ax);
-                let op = if a <= 1.0 { Binary::Maximum } else { Binary::Minimum };
+                let op = if a <= 1.0 {
+                    Binary::Maximum
+                } else {
+                    Binary::Minimum
+                };
                 binary(op, x, ax, y);
             }),
             Act::Elu(a) => scratch(x.len(), 0, |e, pos, _| {
@@ -192,9 +210,17 @@ pub struct Activation {
 pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
     cfg.check_keys(&["activation"])?;
     if cfg.raw("activation").is_none() {
-        return Err(Error::invalid("activation", "activation", "an activation name such as \"relu\"", "nothing"));
+        return Err(Error::invalid(
+            "activation",
+            "activation",
+            "an activation name such as \"relu\"",
+            "nothing",
+        ));
     }
-    Ok(Box::new(Activation { act: Act::from_config(cfg, "activation")?, shape: Vec::new() }))
+    Ok(Box::new(Activation {
+        act: Act::from_config(cfg, "activation")?,
+        shape: Vec::new(),
+    }))
 }
 
 impl Layer for Activation {
@@ -226,7 +252,8 @@ impl Layer for Activation {
     fn backward(&mut self, x: &Tensor, y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
         gx.resize(x.dims());
         let last = *x.dims().last().unwrap_or(&1);
-        self.act.backward(x.data(), y.data(), gy.data(), gx.data_mut(), last);
+        self.act
+            .backward(x.data(), y.data(), gy.data(), gx.data_mut(), last);
         Ok(())
     }
 }
@@ -237,23 +264,58 @@ mod tests {
 
     #[test]
     fn every_activation_passes_a_gradient_check() {
-        for act in ["linear", "relu", "sigmoid", "tanh", "softmax", "logSoftmax", "softplus", "silu", "gelu", "geluTanh", r#"{"type":"leakyRelu","alpha":0.1}"#, r#"{"type":"elu","alpha":0.7}"#] {
-            let act = if act.starts_with('{') { act.to_string() } else { format!("\"{act}\"") };
+        for act in [
+            "linear",
+            "relu",
+            "sigmoid",
+            "tanh",
+            "softmax",
+            "logSoftmax",
+            "softplus",
+            "silu",
+            "gelu",
+            "geluTanh",
+            r#"{"type":"leakyRelu","alpha":0.1}"#,
+            r#"{"type":"elu","alpha":0.7}"#,
+        ] {
+            let act = if act.starts_with('{') {
+                act.to_string()
+            } else {
+                format!("\"{act}\"")
+            };
             let cfg = format!(r#"{{"activation":{act}}}"#);
             // away from relu's kink at 0
             let mut x = normal(&[3, 5], 2);
-            x.data_mut().iter_mut().for_each(|v| *v += if *v >= 0.0 { 0.2 } else { -0.2 });
+            x.data_mut()
+                .iter_mut()
+                .for_each(|v| *v += if *v >= 0.0 { 0.2 } else { -0.2 });
             gradcheck("activation", &cfg, x, false, 2e-3);
         }
     }
 
     #[test]
     fn values() {
-        let x = crate::tensor::Tensor::from_vec("t", vec![-2.0, 0.5], crate::shape::Shape::new(vec![1, 2])).unwrap();
-        let (_, y) = run("activation", r#"{"activation":{"type":"leakyRelu","alpha":0.1}}"#, &x, false);
+        let x = crate::tensor::Tensor::from_vec(
+            "t",
+            vec![-2.0, 0.5],
+            crate::shape::Shape::new(vec![1, 2]),
+        )
+        .unwrap();
+        let (_, y) = run(
+            "activation",
+            r#"{"activation":{"type":"leakyRelu","alpha":0.1}}"#,
+            &x,
+            false,
+        );
         assert_eq!(y.data(), &[-0.2, 0.5]);
         let (_, y) = run("activation", r#"{"activation":"softmax"}"#, &x, false);
         assert!((y.data()[0] + y.data()[1] - 1.0).abs() < 1e-6);
-        assert_eq!(super::super::make("activation", r#"{"activation":"swish"}"#).err().unwrap().arg, "activation");
+        assert_eq!(
+            super::super::make("activation", r#"{"activation":"swish"}"#)
+                .err()
+                .unwrap()
+                .arg,
+            "activation"
+        );
     }
 }

@@ -41,7 +41,9 @@ use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
-use crate::kernels::conv::{conv2d, conv2d_backward_filter, conv2d_backward_input, Conv2dGeometry, Padding};
+use crate::kernels::conv::{
+    conv2d, conv2d_backward_filter, conv2d_backward_input, Conv2dGeometry, Padding,
+};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
@@ -87,16 +89,45 @@ pub fn build_conv2d(cfg: &Config) -> Result<Box<dyn Layer>> {
 }
 
 fn build(cfg: &Config, one_d: bool) -> Result<Box<dyn Layer>> {
-    cfg.check_keys(&["filters", "kernelSize", "strides", "padding", "dilationRate", "activation", "useBias", "kernelInitializer", "biasInitializer", "kernelRegularizer"])?;
-    let filters = cfg.f64_where("filters", f64::NAN, "a positive integer", |u| positive_int(u).is_some())? as usize;
-    let kernel = window_arg(cfg, "kernelSize", one_d)?.ok_or_else(|| Error::invalid(cfg.op, "kernelSize", window_expected(one_d), "nothing"))?;
+    cfg.check_keys(&[
+        "filters",
+        "kernelSize",
+        "strides",
+        "padding",
+        "dilationRate",
+        "activation",
+        "useBias",
+        "kernelInitializer",
+        "biasInitializer",
+        "kernelRegularizer",
+    ])?;
+    let filters = cfg.f64_where("filters", f64::NAN, "a positive integer", |u| {
+        positive_int(u).is_some()
+    })? as usize;
+    let kernel = window_arg(cfg, "kernelSize", one_d)?
+        .ok_or_else(|| Error::invalid(cfg.op, "kernelSize", window_expected(one_d), "nothing"))?;
     let strides = window_arg(cfg, "strides", one_d)?.unwrap_or([1, 1]);
     let dilation = window_arg(cfg, "dilationRate", one_d)?.unwrap_or([1, 1]);
     let (padding, causal) = match padding_arg(cfg, one_d, one_d)? {
         PadArg::Fixed(p) => (p, false),
         PadArg::Causal => {
-            let left = (kernel[1] - 1).checked_mul(dilation[1]).ok_or_else(|| Error::invalid(cfg.op, "dilationRate", "a dilated window that fits in memory", format!("{} taps with dilation {}", kernel[1], dilation[1])))?;
-            (Padding::Explicit { top: 0, bottom: 0, left, right: 0 }, true)
+            let left = (kernel[1] - 1).checked_mul(dilation[1]).ok_or_else(|| {
+                Error::invalid(
+                    cfg.op,
+                    "dilationRate",
+                    "a dilated window that fits in memory",
+                    format!("{} taps with dilation {}", kernel[1], dilation[1]),
+                )
+            })?;
+            (
+                Padding::Explicit {
+                    top: 0,
+                    bottom: 0,
+                    left,
+                    right: 0,
+                },
+                true,
+            )
         }
     };
     Ok(Box::new(Conv {
@@ -147,15 +178,20 @@ pub(super) fn window_expected(one_d: bool) -> &'static str {
 /// 2-D layer, `[height, width]`; a 1-D layer also takes a one-element list. 1-D sizes
 /// come back as `[1, k]`. `None` when absent or null.
 pub(super) fn window_arg(cfg: &Config, key: &str, one_d: bool) -> Result<Option<[usize; 2]>> {
-    let Some(v) = cfg.raw(key) else { return Ok(None) };
+    let Some(v) = cfg.raw(key) else {
+        return Ok(None);
+    };
     let int = |v: &Value| v.as_f64().and_then(positive_int);
     let got = match v {
         Value::Array(items) if one_d && items.len() == 1 => int(&items[0]).map(|k| [1, k]),
-        Value::Array(items) if !one_d && items.len() == 2 => int(&items[0]).zip(int(&items[1])).map(|(a, b)| [a, b]),
+        Value::Array(items) if !one_d && items.len() == 2 => {
+            int(&items[0]).zip(int(&items[1])).map(|(a, b)| [a, b])
+        }
         Value::Array(_) => None,
         v => int(v).map(|k| if one_d { [1, k] } else { [k, k] }),
     };
-    got.map(Some).ok_or_else(|| Error::invalid(cfg.op, key, window_expected(one_d), v.to_string()))
+    got.map(Some)
+        .ok_or_else(|| Error::invalid(cfg.op, key, window_expected(one_d), v.to_string()))
 }
 
 /// A window size as it reads in a config: `k` for 1-D layers, `[h, w]` for 2-D ones.
@@ -182,7 +218,9 @@ pub(super) fn padding_arg(cfg: &Config, one_d: bool, causal_ok: bool) -> Result<
         (true, true) => "\"valid\", \"same\", \"causal\", a non-negative integer or { left, right } of non-negative integers",
         (true, false) => "\"valid\", \"same\", a non-negative integer or { left, right } of non-negative integers",
     };
-    let Some(v) = cfg.raw("padding") else { return Ok(PadArg::Fixed(Padding::Valid)) };
+    let Some(v) = cfg.raw("padding") else {
+        return Ok(PadArg::Fixed(Padding::Valid));
+    };
     let bad = || Error::invalid(cfg.op, "padding", expected, v.to_string());
     let p = match v {
         Value::String(s) => match s.as_str() {
@@ -201,14 +239,23 @@ pub(super) fn padding_arg(cfg: &Config, one_d: bool, causal_ok: bool) -> Result<
             Padding::symmetric(ph, pw)
         }
         Value::Object(m) => {
-            let keys: &[&str] = if one_d { &["left", "right"] } else { &["top", "bottom", "left", "right"] };
+            let keys: &[&str] = if one_d {
+                &["left", "right"]
+            } else {
+                &["top", "bottom", "left", "right"]
+            };
             let mut sides = [0usize; 4];
             for (k, val) in m {
                 let i = keys.iter().position(|s| s == k).ok_or_else(bad)?;
                 sides[i + 4 - keys.len()] = non_negative_int(val).ok_or_else(bad)?;
             }
             let [top, bottom, left, right] = sides;
-            Padding::Explicit { top, bottom, left, right }
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            }
         }
         _ => return Err(bad()),
     };
@@ -220,7 +267,12 @@ pub(super) fn padding_json(p: Padding, one_d: bool) -> Value {
         Padding::Valid => json!("valid"),
         Padding::Same => json!("same"),
         Padding::Explicit { left, right, .. } if one_d => json!({ "left": left, "right": right }),
-        Padding::Explicit { top, bottom, left, right } => json!({ "top": top, "bottom": bottom, "left": left, "right": right }),
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => json!({ "top": top, "bottom": bottom, "left": left, "right": right }),
     }
 }
 
@@ -235,7 +287,12 @@ pub(super) fn expected_input(one_d: bool) -> &'static str {
 
 pub(super) fn check_rank(op: &'static str, one_d: bool, input: &[usize]) -> Result<()> {
     if input.len() != if one_d { 2 } else { 3 } || input.contains(&0) {
-        return Err(Error::shape(op, "input", expected_input(one_d), format!("per-sample shape {}", Shape::new(input.to_vec()))));
+        return Err(Error::shape(
+            op,
+            "input",
+            expected_input(one_d),
+            format!("per-sample shape {}", Shape::new(input.to_vec())),
+        ));
     }
     Ok(())
 }
@@ -255,9 +312,23 @@ impl Conv {
         let cin = *input.last().expect("rank checked");
         let f = self.kernel_dims(cin);
         if self.one_d {
-            Conv2dGeometry::conv1d(self.kind, &[batch, input[0], cin], &f, self.strides[1], self.dilation[1], self.padding)
+            Conv2dGeometry::conv1d(
+                self.kind,
+                &[batch, input[0], cin],
+                &f,
+                self.strides[1],
+                self.dilation[1],
+                self.padding,
+            )
         } else {
-            Conv2dGeometry::new(self.kind, &[batch, input[0], input[1], cin], &f, self.strides, self.dilation, self.padding)
+            Conv2dGeometry::new(
+                self.kind,
+                &[batch, input[0], input[1], cin],
+                &f,
+                self.strides,
+                self.dilation,
+                self.padding,
+            )
         }
     }
 
@@ -278,7 +349,11 @@ impl Layer for Conv {
     }
 
     fn config(&self) -> Value {
-        let padding = if self.causal { json!("causal") } else { padding_json(self.padding, self.one_d) };
+        let padding = if self.causal {
+            json!("causal")
+        } else {
+            padding_json(self.padding, self.one_d)
+        };
         json!({
             "filters": self.filters,
             "kernelSize": window_json(self.one_d, self.kernel),
@@ -305,7 +380,11 @@ impl Layer for Conv {
         self.params = vec![w];
         if self.use_bias {
             let b = self.bias_init.values(&[self.filters], fan_in, fan_out, rng);
-            self.params.push(Param::new("bias", Tensor::new(Shape::new(vec![self.filters]), b), true));
+            self.params.push(Param::new(
+                "bias",
+                Tensor::new(Shape::new(vec![self.filters]), b),
+                true,
+            ));
         }
         self.input = input.to_vec();
         self.out_dims = g.output_dims();
@@ -352,17 +431,32 @@ impl Layer for Conv {
         let batch = super::check_input(self.kind, x, &self.input)?;
         self.ensure_geometry(batch)?;
         if gy.dims() != self.out_dims.as_slice() || y.dims() != self.out_dims.as_slice() {
-            return Err(Error::shape(self.kind, "gradient", format!("shape {} (the output's)", Shape::new(self.out_dims.clone())), format!("shape {}", gy.shape())));
+            return Err(Error::shape(
+                self.kind,
+                "gradient",
+                format!("shape {} (the output's)", Shape::new(self.out_dims.clone())),
+                format!("shape {}", gy.shape()),
+            ));
         }
         let g = self.geom.as_ref().expect("set by ensure_geometry");
         let gz: &[f32] = if self.act == Act::Linear {
             gy.f32s(self.kind, "gradient")?
         } else {
             if self.pre.len() != g.output_len() {
-                return Err(Error::state(self.kind, "a forward pass on this batch before backward", "backward without one"));
+                return Err(Error::state(
+                    self.kind,
+                    "a forward pass on this batch before backward",
+                    "backward without one",
+                ));
             }
             self.g.resize(g.output_len(), 0.0);
-            self.act.backward(&self.pre, y.data(), gy.f32s(self.kind, "gradient")?, &mut self.g, self.filters);
+            self.act.backward(
+                &self.pre,
+                y.data(),
+                gy.f32s(self.kind, "gradient")?,
+                &mut self.g,
+                self.filters,
+            );
             &self.g
         };
         let (w, rest) = self.params.split_first_mut().expect("built");
@@ -400,7 +494,13 @@ mod tests {
     }
 
     /// Builds `kind` for `x`, sets the kernel (and bias) and runs forward.
-    fn run_with(kind: &str, config: &str, x: &Tensor, kernel: &[f32], bias: Option<&[f32]>) -> Tensor {
+    fn run_with(
+        kind: &str,
+        config: &str,
+        x: &Tensor,
+        kernel: &[f32],
+        bias: Option<&[f32]>,
+    ) -> Tensor {
         let mut layer = make(kind, config).unwrap();
         layer.build(&x.dims()[1..], &mut Rng::new(1)).unwrap();
         let mut params = layer.params_mut();
@@ -421,22 +521,46 @@ mod tests {
     fn conv2d_values_by_hand() {
         // x = 1..9 on a 3×3 image, a 2×2 kernel of ones, bias 0.5.
         let x = tensor((1..=9).map(|v| v as f32).collect(), &[1, 3, 3, 1]);
-        let y = run_with("conv2d", r#"{"filters":1,"kernelSize":2}"#, &x, &[1.0; 4], Some(&[0.5]));
+        let y = run_with(
+            "conv2d",
+            r#"{"filters":1,"kernelSize":2}"#,
+            &x,
+            &[1.0; 4],
+            Some(&[0.5]),
+        );
         assert_eq!(y.dims(), &[1, 2, 2, 1]);
         assert_eq!(y.data(), &[12.5, 16.5, 24.5, 28.5]);
         // "same" with stride 2: out 2×2, padding 0 before and 1 after (TF's asymmetry).
-        let y = run_with("conv2d", r#"{"filters":1,"kernelSize":2,"strides":2,"padding":"same","useBias":false}"#, &x, &[1.0; 4], None);
+        let y = run_with(
+            "conv2d",
+            r#"{"filters":1,"kernelSize":2,"strides":2,"padding":"same","useBias":false}"#,
+            &x,
+            &[1.0; 4],
+            None,
+        );
         assert_eq!(y.data(), &[12.0, 9.0, 15.0, 9.0]);
         // Explicit symmetric padding 1 (torch padding=1), 3×3 kernel with only the centre
         // tap: the identity; relu clips the negatives.
         let xs = tensor(vec![1.0, -2.0, 3.0, -4.0], &[1, 2, 2, 1]);
         let mut k = [0.0; 9];
         k[4] = 1.0;
-        let y = run_with("conv2d", r#"{"filters":1,"kernelSize":3,"padding":1,"activation":"relu"}"#, &xs, &k, Some(&[0.0]));
+        let y = run_with(
+            "conv2d",
+            r#"{"filters":1,"kernelSize":3,"padding":1,"activation":"relu"}"#,
+            &xs,
+            &k,
+            Some(&[0.0]),
+        );
         assert_eq!(y.data(), &[1.0, 0.0, 3.0, 0.0]);
         // Two input channels, two filters: kernel [1, 1, 2, 2] mixes the channels.
         let x2 = tensor(vec![1.0, 10.0, 2.0, 20.0], &[1, 1, 2, 2]);
-        let y = run_with("conv2d", r#"{"filters":2,"kernelSize":1}"#, &x2, &[1.0, 2.0, 3.0, 4.0], Some(&[0.0, 100.0]));
+        let y = run_with(
+            "conv2d",
+            r#"{"filters":2,"kernelSize":1}"#,
+            &x2,
+            &[1.0, 2.0, 3.0, 4.0],
+            Some(&[0.0, 100.0]),
+        );
         assert_eq!(y.data(), &[31.0, 142.0, 62.0, 184.0]);
     }
 
@@ -444,14 +568,41 @@ mod tests {
     fn conv1d_values_by_hand() {
         // kernel [k = 2, cin = 1, filters = 1] = [1, −1]: y[t] = x[t] − x[t + d].
         let x = tensor(vec![1.0, 4.0, 9.0, 16.0], &[1, 4, 1]);
-        let y = run_with("conv1d", r#"{"filters":1,"kernelSize":2}"#, &x, &[1.0, -1.0], Some(&[0.0]));
-        assert_eq!((y.dims(), y.data()), (&[1, 3, 1][..], &[-3.0, -5.0, -7.0][..]));
-        let y = run_with("conv1d", r#"{"filters":1,"kernelSize":2,"dilationRate":2}"#, &x, &[1.0, -1.0], Some(&[0.0]));
+        let y = run_with(
+            "conv1d",
+            r#"{"filters":1,"kernelSize":2}"#,
+            &x,
+            &[1.0, -1.0],
+            Some(&[0.0]),
+        );
+        assert_eq!(
+            (y.dims(), y.data()),
+            (&[1, 3, 1][..], &[-3.0, -5.0, -7.0][..])
+        );
+        let y = run_with(
+            "conv1d",
+            r#"{"filters":1,"kernelSize":2,"dilationRate":2}"#,
+            &x,
+            &[1.0, -1.0],
+            Some(&[0.0]),
+        );
         assert_eq!(y.data(), &[-8.0, -12.0]);
         // causal: one zero on the left, y[t] = x[t − 1] − x[t].
-        let y = run_with("conv1d", r#"{"filters":1,"kernelSize":2,"padding":"causal"}"#, &x, &[1.0, -1.0], Some(&[0.0]));
+        let y = run_with(
+            "conv1d",
+            r#"{"filters":1,"kernelSize":2,"padding":"causal"}"#,
+            &x,
+            &[1.0, -1.0],
+            Some(&[0.0]),
+        );
         assert_eq!(y.data(), &[-1.0, -3.0, -5.0, -7.0]);
-        let y = run_with("conv1d", r#"{"filters":1,"kernelSize":2,"strides":2,"padding":{"right":1}}"#, &x, &[1.0, -1.0], Some(&[0.0]));
+        let y = run_with(
+            "conv1d",
+            r#"{"filters":1,"kernelSize":2,"strides":2,"padding":{"right":1}}"#,
+            &x,
+            &[1.0, -1.0],
+            Some(&[0.0]),
+        );
         assert_eq!(y.data(), &[-3.0, -7.0]);
     }
 
@@ -459,10 +610,22 @@ mod tests {
     fn conv2d_gradients() {
         for (cfg, dims) in [
             (r#"{"filters":3,"kernelSize":3}"#, [2, 5, 5, 2]),
-            (r#"{"filters":2,"kernelSize":[3,2],"strides":2,"padding":"same","activation":"tanh"}"#, [1, 7, 6, 3]),
-            (r#"{"filters":2,"kernelSize":2,"dilationRate":2,"padding":{"top":1,"right":2},"useBias":false,"kernelRegularizer":{"l2":0.1}}"#, [2, 5, 7, 1]),
-            (r#"{"filters":3,"kernelSize":3,"strides":[2,1],"padding":[1,0],"activation":"sigmoid","kernelRegularizer":{"l1":0.01}}"#, [1, 5, 3, 2]),
-            (r#"{"filters":5,"kernelSize":1,"activation":"softmax"}"#, [2, 3, 3, 3]),
+            (
+                r#"{"filters":2,"kernelSize":[3,2],"strides":2,"padding":"same","activation":"tanh"}"#,
+                [1, 7, 6, 3],
+            ),
+            (
+                r#"{"filters":2,"kernelSize":2,"dilationRate":2,"padding":{"top":1,"right":2},"useBias":false,"kernelRegularizer":{"l2":0.1}}"#,
+                [2, 5, 7, 1],
+            ),
+            (
+                r#"{"filters":3,"kernelSize":3,"strides":[2,1],"padding":[1,0],"activation":"sigmoid","kernelRegularizer":{"l1":0.01}}"#,
+                [1, 5, 3, 2],
+            ),
+            (
+                r#"{"filters":5,"kernelSize":1,"activation":"softmax"}"#,
+                [2, 3, 3, 3],
+            ),
         ] {
             gradcheck("conv2d", cfg, normal(&dims, 3), false, 3e-3);
         }
@@ -472,9 +635,18 @@ mod tests {
     fn conv1d_gradients() {
         for (cfg, dims) in [
             (r#"{"filters":3,"kernelSize":3}"#, [2, 7, 2]),
-            (r#"{"filters":2,"kernelSize":3,"strides":2,"padding":"same","activation":"tanh"}"#, [1, 5, 3]),
-            (r#"{"filters":4,"kernelSize":2,"dilationRate":2,"padding":"causal","useBias":false}"#, [3, 7, 2]),
-            (r#"{"filters":1,"kernelSize":[5],"padding":2,"activation":{"type":"elu","alpha":0.5}}"#, [2, 5, 1]),
+            (
+                r#"{"filters":2,"kernelSize":3,"strides":2,"padding":"same","activation":"tanh"}"#,
+                [1, 5, 3],
+            ),
+            (
+                r#"{"filters":4,"kernelSize":2,"dilationRate":2,"padding":"causal","useBias":false}"#,
+                [3, 7, 2],
+            ),
+            (
+                r#"{"filters":1,"kernelSize":[5],"padding":2,"activation":{"type":"elu","alpha":0.5}}"#,
+                [2, 5, 1],
+            ),
         ] {
             gradcheck("conv1d", cfg, normal(&dims, 4), false, 3e-3);
         }
@@ -497,52 +669,135 @@ mod tests {
                 assert!((g2 - 2.0 * g1).abs() <= 1e-5 * (1.0 + g1.abs()));
             }
         }
-        let (layer, y) = run("conv1d", r#"{"filters":4,"kernelSize":3,"strides":2,"padding":"same"}"#, &normal(&[3, 9, 2], 1), false);
+        let (layer, y) = run(
+            "conv1d",
+            r#"{"filters":4,"kernelSize":3,"strides":2,"padding":"same"}"#,
+            &normal(&[3, 9, 2], 1),
+            false,
+        );
         assert_eq!(y.dims(), &[3, 5, 4]);
         assert_eq!(layer.params()[0].value.dims(), &[3, 2, 4]);
         // glorotUniform with fans kh·kw·cin and kh·kw·filters.
         let limit = (6.0f32 / (3.0 * 2.0 + 3.0 * 4.0)).sqrt();
-        assert!(layer.params()[0].value.data().iter().all(|v| v.abs() <= limit));
+        assert!(layer.params()[0]
+            .value
+            .data()
+            .iter()
+            .all(|v| v.abs() <= limit));
         assert!(layer.params()[1].value.data().iter().all(|&v| v == 0.0));
     }
 
     #[test]
     fn config_round_trips() {
         for (kind, cfg) in [
-            ("conv2d", r#"{"filters":2,"kernelSize":[3,2],"strides":2,"padding":{"top":1,"left":2},"dilationRate":[1,2],"activation":"relu","useBias":false,"kernelRegularizer":{"l2":0.5}}"#),
-            ("conv1d", r#"{"filters":2,"kernelSize":3,"padding":"causal","dilationRate":2}"#),
+            (
+                "conv2d",
+                r#"{"filters":2,"kernelSize":[3,2],"strides":2,"padding":{"top":1,"left":2},"dilationRate":[1,2],"activation":"relu","useBias":false,"kernelRegularizer":{"l2":0.5}}"#,
+            ),
+            (
+                "conv1d",
+                r#"{"filters":2,"kernelSize":3,"padding":"causal","dilationRate":2}"#,
+            ),
             ("conv1d", r#"{"filters":2,"kernelSize":3,"padding":1}"#),
         ] {
             let a = make(kind, cfg).unwrap();
             let b = make(kind, &a.config().to_string()).unwrap();
             assert_eq!(a.config(), b.config());
         }
-        let c = make("conv1d", r#"{"filters":2,"kernelSize":3,"padding":1}"#).unwrap().config();
+        let c = make("conv1d", r#"{"filters":2,"kernelSize":3,"padding":1}"#)
+            .unwrap()
+            .config();
         assert_eq!(c["padding"], serde_json::json!({ "left": 1, "right": 1 }));
     }
 
     #[test]
     fn invalid_options_fail_when_made() {
-        assert_eq!(err("conv2d", r#"{"filters":0,"kernelSize":3}"#), "conv2d: invalid `filters`: expected a positive integer, received 0");
-        assert_eq!(err("conv2d", r#"{"kernelSize":3}"#), "conv2d: invalid `filters`: expected a positive integer, received NaN");
+        assert_eq!(
+            err("conv2d", r#"{"filters":0,"kernelSize":3}"#),
+            "conv2d: invalid `filters`: expected a positive integer, received 0"
+        );
+        assert_eq!(
+            err("conv2d", r#"{"kernelSize":3}"#),
+            "conv2d: invalid `filters`: expected a positive integer, received NaN"
+        );
         assert_eq!(err("conv2d", r#"{"filters":2}"#), "conv2d: invalid `kernelSize`: expected a positive integer or a list [height, width] of positive integers, received nothing");
         assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":0}"#), "conv2d: invalid `kernelSize`: expected a positive integer or a list [height, width] of positive integers, received 0");
         assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":[3,2.5]}"#), "conv2d: invalid `kernelSize`: expected a positive integer or a list [height, width] of positive integers, received [3,2.5]");
-        assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":[3]}"#).split(':').nth(1), Some(" invalid `kernelSize`"));
-        assert_eq!(err("conv1d", r#"{"filters":2,"kernelSize":1.5}"#), "conv1d: invalid `kernelSize`: expected a positive integer, received 1.5");
-        assert_eq!(err("conv1d", r#"{"filters":2,"kernelSize":[3,3]}"#), "conv1d: invalid `kernelSize`: expected a positive integer, received [3,3]");
+        assert_eq!(
+            err("conv2d", r#"{"filters":2,"kernelSize":[3]}"#)
+                .split(':')
+                .nth(1),
+            Some(" invalid `kernelSize`")
+        );
+        assert_eq!(
+            err("conv1d", r#"{"filters":2,"kernelSize":1.5}"#),
+            "conv1d: invalid `kernelSize`: expected a positive integer, received 1.5"
+        );
+        assert_eq!(
+            err("conv1d", r#"{"filters":2,"kernelSize":[3,3]}"#),
+            "conv1d: invalid `kernelSize`: expected a positive integer, received [3,3]"
+        );
         assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":3,"strides":0}"#), "conv2d: invalid `strides`: expected a positive integer or a list [height, width] of positive integers, received 0");
-        assert_eq!(err("conv1d", r#"{"filters":2,"kernelSize":3,"dilationRate":-1}"#), "conv1d: invalid `dilationRate`: expected a positive integer, received -1");
+        assert_eq!(
+            err(
+                "conv1d",
+                r#"{"filters":2,"kernelSize":3,"dilationRate":-1}"#
+            ),
+            "conv1d: invalid `dilationRate`: expected a positive integer, received -1"
+        );
         assert_eq!(
             err("conv2d", r#"{"filters":2,"kernelSize":3,"padding":"full"}"#),
             "conv2d: invalid `padding`: expected \"valid\", \"same\", a non-negative integer, [height, width] or { top, bottom, left, right } of non-negative integers, received \"full\""
         );
-        assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":3,"padding":"causal"}"#).split(':').nth(1), Some(" invalid `padding`"));
-        assert_eq!(err("conv1d", r#"{"filters":2,"kernelSize":3,"padding":-1}"#).split(':').nth(1), Some(" invalid `padding`"));
-        assert_eq!(err("conv1d", r#"{"filters":2,"kernelSize":3,"padding":{"top":1}}"#).split(':').nth(1), Some(" invalid `padding`"));
-        assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":3,"padding":{"left":1.5}}"#).split(':').nth(1), Some(" invalid `padding`"));
-        assert_eq!(err("conv2d", r#"{"filters":2,"kernelSize":3,"activation":"swish"}"#).split(':').nth(1), Some(" invalid `activation`"));
-        assert_eq!(make("conv2d", r#"{"filters":2,"kernelSize":3,"groups":2}"#).err().unwrap().arg, "config");
+        assert_eq!(
+            err(
+                "conv2d",
+                r#"{"filters":2,"kernelSize":3,"padding":"causal"}"#
+            )
+            .split(':')
+            .nth(1),
+            Some(" invalid `padding`")
+        );
+        assert_eq!(
+            err("conv1d", r#"{"filters":2,"kernelSize":3,"padding":-1}"#)
+                .split(':')
+                .nth(1),
+            Some(" invalid `padding`")
+        );
+        assert_eq!(
+            err(
+                "conv1d",
+                r#"{"filters":2,"kernelSize":3,"padding":{"top":1}}"#
+            )
+            .split(':')
+            .nth(1),
+            Some(" invalid `padding`")
+        );
+        assert_eq!(
+            err(
+                "conv2d",
+                r#"{"filters":2,"kernelSize":3,"padding":{"left":1.5}}"#
+            )
+            .split(':')
+            .nth(1),
+            Some(" invalid `padding`")
+        );
+        assert_eq!(
+            err(
+                "conv2d",
+                r#"{"filters":2,"kernelSize":3,"activation":"swish"}"#
+            )
+            .split(':')
+            .nth(1),
+            Some(" invalid `activation`")
+        );
+        assert_eq!(
+            make("conv2d", r#"{"filters":2,"kernelSize":3,"groups":2}"#)
+                .err()
+                .unwrap()
+                .arg,
+            "config"
+        );
     }
 
     #[test]
@@ -556,19 +811,41 @@ mod tests {
         // The same kernel fits with "same" padding.
         let mut same = make("conv2d", r#"{"filters":2,"kernelSize":4,"padding":"same"}"#).unwrap();
         assert_eq!(same.build(&[3, 5, 1], &mut rng).unwrap(), vec![3, 5, 2]);
-        let mut layer1 = make("conv1d", r#"{"filters":2,"kernelSize":3,"dilationRate":3}"#).unwrap();
+        let mut layer1 =
+            make("conv1d", r#"{"filters":2,"kernelSize":3,"dilationRate":3}"#).unwrap();
         assert_eq!(layer1.build(&[6, 2], &mut rng).unwrap_err().to_string(), "conv1d: invalid `kernelSize`: expected a dilated window of at most 6 (the padded input length) with padding \"valid\", received 3 with dilation 3 (a window of 7)");
         assert_eq!(layer.build(&[5, 5], &mut rng).unwrap_err().to_string(), "conv2d: invalid `input`: expected a shape [batch, height, width, channels] with positive sizes, received per-sample shape [5, 5]");
-        assert_eq!(layer1.build(&[0, 2], &mut rng).unwrap_err().code(), "SHAPE_MISMATCH");
-        let (mut layer, _) = run("conv2d", r#"{"filters":2,"kernelSize":3}"#, &normal(&[1, 5, 5, 2], 1), false);
+        assert_eq!(
+            layer1.build(&[0, 2], &mut rng).unwrap_err().code(),
+            "SHAPE_MISMATCH"
+        );
+        let (mut layer, _) = run(
+            "conv2d",
+            r#"{"filters":2,"kernelSize":3}"#,
+            &normal(&[1, 5, 5, 2], 1),
+            false,
+        );
         let mut y = Tensor::zeros(Shape::new(vec![]));
-        let e = layer.forward(&normal(&[1, 5, 5, 3], 1), &mut y, false).unwrap_err();
-        assert_eq!(e.to_string(), "conv2d: invalid `input`: expected shape [batch, 5, 5, 2], received shape [1, 5, 5, 3]");
+        let e = layer
+            .forward(&normal(&[1, 5, 5, 3], 1), &mut y, false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "conv2d: invalid `input`: expected shape [batch, 5, 5, 2], received shape [1, 5, 5, 3]"
+        );
         // Batch sizes may change between calls.
-        layer.forward(&normal(&[3, 5, 5, 2], 1), &mut y, false).unwrap();
+        layer
+            .forward(&normal(&[3, 5, 5, 2], 1), &mut y, false)
+            .unwrap();
         assert_eq!(y.dims(), &[3, 3, 3, 2]);
         let mut gx = Tensor::zeros(Shape::new(vec![]));
         let bad_gy = normal(&[3, 3, 3, 1], 2);
-        assert_eq!(layer.backward(&normal(&[3, 5, 5, 2], 1), &y, &bad_gy, &mut gx).unwrap_err().code(), "SHAPE_MISMATCH");
+        assert_eq!(
+            layer
+                .backward(&normal(&[3, 5, 5, 2], 1), &y, &bad_gy, &mut gx)
+                .unwrap_err()
+                .code(),
+            "SHAPE_MISMATCH"
+        );
     }
 }

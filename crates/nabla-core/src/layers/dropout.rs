@@ -22,12 +22,21 @@ pub struct Dropout {
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
     cfg.check_keys(&["rate", "seed"])?;
-    let rate = cfg.f64_where("rate", f64::NAN, "a number in [0, 1)", |r| (0.0..1.0).contains(&r))?;
+    let rate = cfg.f64_where("rate", f64::NAN, "a number in [0, 1)", |r| {
+        (0.0..1.0).contains(&r)
+    })?;
     let seed = match cfg.raw("seed") {
         None => None,
         Some(_) => Some(Rng::seed_from_f64("dropout", cfg.f64("seed", 0.0)?)?),
     };
-    Ok(Box::new(Dropout { rate: rate as f32, seed, rng: Rng::new(seed.unwrap_or(0)), shape: Vec::new(), mask: Vec::new(), training: false }))
+    Ok(Box::new(Dropout {
+        rate: rate as f32,
+        seed,
+        rng: Rng::new(seed.unwrap_or(0)),
+        shape: Vec::new(),
+        mask: Vec::new(),
+        training: false,
+    }))
 }
 
 impl Layer for Dropout {
@@ -62,16 +71,30 @@ impl Layer for Dropout {
         let keep = 1.0 / (1.0 - self.rate);
         self.mask.resize(x.numel(), 0.0);
         for m in &mut self.mask {
-            *m = if self.rng.uniform() < self.rate { 0.0 } else { keep };
+            *m = if self.rng.uniform() < self.rate {
+                0.0
+            } else {
+                keep
+            };
         }
-        crate::kernels::binary::binary(crate::kernels::binary::Binary::Mul, x.data(), &self.mask, y.data_mut());
+        crate::kernels::binary::binary(
+            crate::kernels::binary::Binary::Mul,
+            x.data(),
+            &self.mask,
+            y.data_mut(),
+        );
         Ok(())
     }
 
     fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
         gx.resize(x.dims());
         if self.training {
-            crate::kernels::binary::binary(crate::kernels::binary::Binary::Mul, gy.data(), &self.mask, gx.data_mut());
+            crate::kernels::binary::binary(
+                crate::kernels::binary::Binary::Mul,
+                gy.data(),
+                &self.mask,
+                gx.data_mut(),
+            );
         } else {
             gx.data_mut().copy_from_slice(gy.data());
         }
@@ -96,6 +119,12 @@ mod tests {
         assert_eq!(y.data(), y2.data(), "seeded: reproducible");
         let (_, yi) = run("dropout", r#"{"rate":0.25}"#, &x, false);
         assert_eq!(yi.data(), x.data());
-        assert_eq!(super::super::make("dropout", r#"{"rate":1}"#).err().unwrap().to_string(), "dropout: invalid `rate`: expected a number in [0, 1), received 1");
+        assert_eq!(
+            super::super::make("dropout", r#"{"rate":1}"#)
+                .err()
+                .unwrap()
+                .to_string(),
+            "dropout: invalid `rate`: expected a number in [0, 1), received 1"
+        );
     }
 }

@@ -37,21 +37,43 @@ pub struct Embedding {
 }
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
-    cfg.check_keys(&["inputDim", "outputDim", "embeddingsInitializer", "embeddingsRegularizer", "paddingIdx"])?;
-    let dim = |key: &str| cfg.f64_where(key, f64::NAN, "a positive integer", |u| u.is_finite() && u >= 1.0 && u.fract() == 0.0 && u < 1e9).map(|d| d as usize);
+    cfg.check_keys(&[
+        "inputDim",
+        "outputDim",
+        "embeddingsInitializer",
+        "embeddingsRegularizer",
+        "paddingIdx",
+    ])?;
+    let dim = |key: &str| {
+        cfg.f64_where(key, f64::NAN, "a positive integer", |u| {
+            u.is_finite() && u >= 1.0 && u.fract() == 0.0 && u < 1e9
+        })
+        .map(|d| d as usize)
+    };
     let (input_dim, output_dim) = (dim("inputDim")?, dim("outputDim")?);
     let padding_idx = match cfg.raw("paddingIdx") {
         None => None,
         Some(_) => {
             let n = input_dim as f64;
             let p = cfg.f64_where("paddingIdx", 0.0, &format!("an integer in [-{input_dim}, {input_dim}) (an id, negative from the end), or null"), |p| p.fract() == 0.0 && p >= -n && p < n)?;
-            Some(if p < 0.0 { (p + n) as usize } else { p as usize })
+            Some(if p < 0.0 {
+                (p + n) as usize
+            } else {
+                p as usize
+            })
         }
     };
     Ok(Box::new(Embedding {
         input_dim,
         output_dim,
-        init: Init::from_config(cfg, "embeddingsInitializer", Init::RandomUniform { min: -0.05, max: 0.05 })?,
+        init: Init::from_config(
+            cfg,
+            "embeddingsInitializer",
+            Init::RandomUniform {
+                min: -0.05,
+                max: 0.05,
+            },
+        )?,
         regularizer: Regularizer::from_config(cfg, "embeddingsRegularizer")?,
         padding_idx,
         input: Vec::new(),
@@ -75,11 +97,25 @@ impl Embedding {
     fn read_ids(&mut self, x: &Tensor) -> Result<usize> {
         let d = x.dims();
         if d.len() != self.input.len() + 1 || d[1..] != self.input[..] {
-            let want = Shape::new(batch_dims(0, &self.input)).to_string().replacen('0', "batch", 1);
-            return Err(Error::shape("embedding", "input", format!("shape {want}"), format!("shape {}", x.shape())));
+            let want = Shape::new(batch_dims(0, &self.input))
+                .to_string()
+                .replacen('0', "batch", 1);
+            return Err(Error::shape(
+                "embedding",
+                "input",
+                format!("shape {want}"),
+                format!("shape {}", x.shape()),
+            ));
         }
         let n = self.input_dim;
-        let bad = |k: usize, id: String| Error::invalid("embedding", "input", format!("integer ids in [0, {n})"), format!("id {id} at position {}", position(k, d)));
+        let bad = |k: usize, id: String| {
+            Error::invalid(
+                "embedding",
+                "input",
+                format!("integer ids in [0, {n})"),
+                format!("id {id} at position {}", position(k, d)),
+            )
+        };
         self.ids.clear();
         match x.dtype() {
             DType::I32 => {
@@ -116,9 +152,15 @@ impl Layer for Embedding {
         let (n, dim) = (self.input_dim, self.output_dim);
         let mut table = self.init.values(&[n, dim], n, dim, rng);
         if let Some(p) = self.padding_idx {
-            table[p * dim..(p + 1) * dim].iter_mut().for_each(|v| *v = 0.0);
+            table[p * dim..(p + 1) * dim]
+                .iter_mut()
+                .for_each(|v| *v = 0.0);
         }
-        let mut param = Param::new("embeddings", Tensor::new(Shape::new(vec![n, dim]), table), true);
+        let mut param = Param::new(
+            "embeddings",
+            Tensor::new(Shape::new(vec![n, dim]), table),
+            true,
+        );
         param.regularizer = self.regularizer;
         self.params = vec![param];
         self.input = input.to_vec();
@@ -154,7 +196,12 @@ impl Layer for Embedding {
         let mut want = x.dims().to_vec();
         want.push(dim);
         if gy.dims() != want.as_slice() {
-            return Err(Error::shape("embedding", "gradient", format!("shape {}", Shape::new(want)), format!("shape {}", gy.shape())));
+            return Err(Error::shape(
+                "embedding",
+                "gradient",
+                format!("shape {}", Shape::new(want)),
+                format!("shape {}", gy.shape()),
+            ));
         }
         let p = &mut self.params[0];
         for (g, &id) in gy.data().chunks_exact(dim).zip(&self.ids) {
@@ -211,17 +258,25 @@ mod tests {
         assert!(l.params()[0].value.data().iter().all(|v| v.abs() <= 0.05));
         numbered(&mut l);
         let mut y = Tensor::zeros(Shape::new(vec![]));
-        l.forward(&ids(&[4, 0, 2, 2], &[2, 2]), &mut y, true).unwrap();
+        l.forward(&ids(&[4, 0, 2, 2], &[2, 2]), &mut y, true)
+            .unwrap();
         assert_eq!(y.dims(), &[2, 2, 3]);
-        assert_eq!(y.data(), &[40., 41., 42., 0., 1., 2., 20., 21., 22., 20., 21., 22.]);
+        assert_eq!(
+            y.data(),
+            &[40., 41., 42., 0., 1., 2., 20., 21., 22., 20., 21., 22.]
+        );
         let mut yf = Tensor::zeros(Shape::new(vec![]));
-        l.forward(&floats(&[4.0, 0.0, 2.0, 2.0], &[2, 2]), &mut yf, false).unwrap();
+        l.forward(&floats(&[4.0, 0.0, 2.0, 2.0], &[2, 2]), &mut yf, false)
+            .unwrap();
         assert_eq!(y, yf);
         // A per-sample scalar id: [batch] → [batch, outputDim].
         let mut l = made(r#"{"inputDim":3,"outputDim":2}"#, &[]);
         numbered(&mut l);
         l.forward(&ids(&[1, 2, 0], &[3]), &mut y, false).unwrap();
-        assert_eq!((y.dims(), y.data()), (&[3usize, 2][..], &[10., 11., 20., 21., 0., 1.][..]));
+        assert_eq!(
+            (y.dims(), y.data()),
+            (&[3usize, 2][..], &[10., 11., 20., 21., 0., 1.][..])
+        );
     }
 
     #[test]
@@ -248,7 +303,10 @@ mod tests {
     #[test]
     fn gradient_matches_central_differences() {
         // L = Σ w·y + penalty; x holds ids, so only the table is checked (dL/dx is zero).
-        for cfg in [r#"{"inputDim":7,"outputDim":3}"#, r#"{"inputDim":5,"outputDim":5,"paddingIdx":2,"embeddingsRegularizer":{"l2":0.3}}"#] {
+        for cfg in [
+            r#"{"inputDim":7,"outputDim":3}"#,
+            r#"{"inputDim":5,"outputDim":5,"paddingIdx":2,"embeddingsRegularizer":{"l2":0.3}}"#,
+        ] {
             let x = ids(&[0, 2, 4, 2, 1, 4], &[2, 3]);
             let mut l = made(cfg, &[3]);
             let mut y = Tensor::zeros(Shape::new(vec![]));
@@ -259,8 +317,17 @@ mod tests {
             let analytic = l.params()[0].grad.clone();
             let mut loss = |l: &mut Box<dyn Layer>| {
                 l.forward(&x, &mut y, true).unwrap();
-                let pen: f64 = l.params().iter().filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data()))).sum();
-                y.data().iter().zip(w.data()).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() + pen
+                let pen: f64 = l
+                    .params()
+                    .iter()
+                    .filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data())))
+                    .sum();
+                y.data()
+                    .iter()
+                    .zip(w.data())
+                    .map(|(&a, &b)| a as f64 * b as f64)
+                    .sum::<f64>()
+                    + pen
             };
             for (j, &a) in analytic.iter().enumerate() {
                 let v0 = l.params()[0].value.data()[j];
@@ -273,7 +340,10 @@ mod tests {
                 let numeric = (plus - minus) / ((v0 + h) as f64 - (v0 - h) as f64);
                 let padding = cfg.contains("paddingIdx") && j / 5 == 2;
                 let want = if padding { 0.0 } else { numeric };
-                assert!((want - a as f64).abs() < 2e-3 * (1.0 + want.abs()), "{cfg} [{j}]: {a} vs {want}");
+                assert!(
+                    (want - a as f64).abs() < 2e-3 * (1.0 + want.abs()),
+                    "{cfg} [{j}]: {a} vs {want}"
+                );
             }
         }
     }
@@ -281,29 +351,63 @@ mod tests {
     #[test]
     fn errors() {
         let err = |cfg: &str| make("embedding", cfg).err().unwrap();
-        assert_eq!(err(r#"{"inputDim":0,"outputDim":2}"#).to_string(), "embedding: invalid `inputDim`: expected a positive integer, received 0");
+        assert_eq!(
+            err(r#"{"inputDim":0,"outputDim":2}"#).to_string(),
+            "embedding: invalid `inputDim`: expected a positive integer, received 0"
+        );
         assert_eq!(err(r#"{"inputDim":3}"#).arg, "outputDim");
         assert_eq!(err(r#"{"inputDim":3,"outputDim":2.5}"#).arg, "outputDim");
         assert_eq!(err(r#"{"inputDim":3,"outputDim":2,"paddingIdx":3}"#).to_string(), "embedding: invalid `paddingIdx`: expected an integer in [-3, 3) (an id, negative from the end), or null, received 3");
-        assert_eq!(err(r#"{"inputDim":3,"outputDim":2,"paddingIdx":-4}"#).arg, "paddingIdx");
-        assert_eq!(err(r#"{"inputDim":3,"outputDim":2,"embeddingsInitializer":"nope"}"#).arg, "embeddingsInitializer");
-        assert_eq!(err(r#"{"inputDim":3,"outputDim":2,"units":4}"#).arg, "config");
-        assert!(make("embedding", r#"{"inputDim":3,"outputDim":2,"paddingIdx":null}"#).is_ok());
+        assert_eq!(
+            err(r#"{"inputDim":3,"outputDim":2,"paddingIdx":-4}"#).arg,
+            "paddingIdx"
+        );
+        assert_eq!(
+            err(r#"{"inputDim":3,"outputDim":2,"embeddingsInitializer":"nope"}"#).arg,
+            "embeddingsInitializer"
+        );
+        assert_eq!(
+            err(r#"{"inputDim":3,"outputDim":2,"units":4}"#).arg,
+            "config"
+        );
+        assert!(make(
+            "embedding",
+            r#"{"inputDim":3,"outputDim":2,"paddingIdx":null}"#
+        )
+        .is_ok());
 
         let mut l = made(r#"{"inputDim":5,"outputDim":2}"#, &[3]);
         let mut y = Tensor::zeros(Shape::new(vec![]));
-        let e = l.forward(&ids(&[0, 1, 2, 3, 5, 4], &[2, 3]), &mut y, true).unwrap_err();
+        let e = l
+            .forward(&ids(&[0, 1, 2, 3, 5, 4], &[2, 3]), &mut y, true)
+            .unwrap_err();
         assert_eq!((e.code(), e.to_string().as_str()), ("INVALID_ARGUMENT", "embedding: invalid `input`: expected integer ids in [0, 5), received id 5 at position [1, 1]"));
-        let e = l.forward(&ids(&[-1, 1, 2], &[1, 3]), &mut y, true).unwrap_err();
+        let e = l
+            .forward(&ids(&[-1, 1, 2], &[1, 3]), &mut y, true)
+            .unwrap_err();
         assert_eq!(e.received, "id -1 at position [0, 0]");
-        let e = l.forward(&floats(&[0., 1.5, 2.], &[1, 3]), &mut y, true).unwrap_err();
+        let e = l
+            .forward(&floats(&[0., 1.5, 2.], &[1, 3]), &mut y, true)
+            .unwrap_err();
         assert_eq!(e.received, "id 1.5 at position [0, 1]");
-        let e = l.forward(&floats(&[0., 1., f32::NAN], &[1, 3]), &mut y, true).unwrap_err();
+        let e = l
+            .forward(&floats(&[0., 1., f32::NAN], &[1, 3]), &mut y, true)
+            .unwrap_err();
         assert_eq!(e.received, "id NaN at position [0, 2]");
         let e = l.forward(&ids(&[0, 1], &[1, 2]), &mut y, true).unwrap_err();
-        assert_eq!(e.to_string(), "embedding: invalid `input`: expected shape [batch, 3], received shape [1, 2]");
+        assert_eq!(
+            e.to_string(),
+            "embedding: invalid `input`: expected shape [batch, 3], received shape [1, 2]"
+        );
         let mut gx = Tensor::zeros(Shape::new(vec![]));
-        let e = l.backward(&ids(&[0, 1, 2], &[1, 3]), &y, &normal(&[1, 3, 3], 1), &mut gx).unwrap_err();
+        let e = l
+            .backward(
+                &ids(&[0, 1, 2], &[1, 3]),
+                &y,
+                &normal(&[1, 3, 3], 1),
+                &mut gx,
+            )
+            .unwrap_err();
         assert_eq!(e.arg, "gradient");
     }
 }

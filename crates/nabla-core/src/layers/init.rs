@@ -48,14 +48,31 @@ impl Init {
     /// Reads the initializer at `key` (a name, or `{ type, ...options }`).
     pub fn from_config(cfg: &Config, key: &str, default: Init) -> Result<Init> {
         let op = cfg.op;
-        let bad = |v: &Value| Error::invalid(op, key, format!("one of {}", NAMES.join(", ")), v.to_string());
-        let Some(v) = cfg.raw(key) else { return Ok(default) };
+        let bad = |v: &Value| {
+            Error::invalid(
+                op,
+                key,
+                format!("one of {}", NAMES.join(", ")),
+                v.to_string(),
+            )
+        };
+        let Some(v) = cfg.raw(key) else {
+            return Ok(default);
+        };
         let (name, opts) = match v {
             Value::String(s) => (s.as_str(), Config::from_value(op, &json!({}))?),
-            Value::Object(m) => (m.get("type").and_then(Value::as_str).ok_or_else(|| bad(v))?, Config::from_value(op, v)?),
+            Value::Object(m) => (
+                m.get("type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(v))?,
+                Config::from_value(op, v)?,
+            ),
             _ => return Err(bad(v)),
         };
-        let num = |k: &str, d: f64| opts.f64_where(k, d, "a finite number", f64::is_finite).map(|x| x as f32);
+        let num = |k: &str, d: f64| {
+            opts.f64_where(k, d, "a finite number", f64::is_finite)
+                .map(|x| x as f32)
+        };
         Ok(match name {
             "glorotUniform" => Init::GlorotUniform,
             "glorotNormal" => Init::GlorotNormal,
@@ -67,11 +84,19 @@ impl Init {
             "zeros" => Init::Constant(0.0),
             "ones" => Init::Constant(1.0),
             "constant" => Init::Constant(num("value", 0.0)?),
-            "randomNormal" => Init::RandomNormal { mean: num("mean", 0.0)?, stddev: num("stddev", 0.05)? },
+            "randomNormal" => Init::RandomNormal {
+                mean: num("mean", 0.0)?,
+                stddev: num("stddev", 0.05)?,
+            },
             "randomUniform" => {
                 let (min, max) = (num("min", -0.05)?, num("max", 0.05)?);
                 if min >= max {
-                    return Err(Error::invalid(op, key, "min < max", format!("min {min}, max {max}")));
+                    return Err(Error::invalid(
+                        op,
+                        key,
+                        "min < max",
+                        format!("min {min}, max {max}"),
+                    ));
                 }
                 Init::RandomUniform { min, max }
             }
@@ -83,7 +108,11 @@ impl Init {
     pub fn values(&self, dims: &[usize], fan_in: usize, fan_out: usize, rng: &mut Rng) -> Vec<f32> {
         let n: usize = dims.iter().product();
         let (fi, fo) = (fan_in.max(1) as f64, fan_out.max(1) as f64);
-        let uniform = |rng: &mut Rng, limit: f64| (0..n).map(|_| ((rng.uniform() as f64 * 2.0 - 1.0) * limit) as f32).collect();
+        let uniform = |rng: &mut Rng, limit: f64| {
+            (0..n)
+                .map(|_| ((rng.uniform() as f64 * 2.0 - 1.0) * limit) as f32)
+                .collect()
+        };
         let truncated = |rng: &mut Rng, std: f64| {
             let s = std / 0.879_625_661_034_239_8;
             (0..n)
@@ -103,8 +132,12 @@ impl Init {
             Init::LecunUniform => uniform(rng, (3.0 / fi).sqrt()),
             Init::LecunNormal => truncated(rng, (1.0 / fi).sqrt()),
             Init::Constant(v) => vec![*v; n],
-            Init::RandomNormal { mean, stddev } => (0..n).map(|_| mean + stddev * rng.normal()).collect(),
-            Init::RandomUniform { min, max } => (0..n).map(|_| min + (max - min) * rng.uniform()).collect(),
+            Init::RandomNormal { mean, stddev } => {
+                (0..n).map(|_| mean + stddev * rng.normal()).collect()
+            }
+            Init::RandomUniform { min, max } => {
+                (0..n).map(|_| min + (max - min) * rng.uniform()).collect()
+            }
             Init::Orthogonal => orthogonal(dims, rng),
         }
     }
@@ -119,7 +152,11 @@ fn orthogonal(dims: &[usize], rng: &mut Rng) -> Vec<f32> {
         return vec![0.0; rows * cols];
     }
     // Orthonormalize the longer side's vectors: work on a tall matrix, transpose if wide.
-    let (r, c) = if rows >= cols { (rows, cols) } else { (cols, rows) };
+    let (r, c) = if rows >= cols {
+        (rows, cols)
+    } else {
+        (cols, rows)
+    };
     let mut a: Vec<f64> = (0..r * c).map(|_| rng.normal() as f64).collect();
     for j in 0..c {
         for k in 0..j {
@@ -128,7 +165,11 @@ fn orthogonal(dims: &[usize], rng: &mut Rng) -> Vec<f32> {
                 a[i * c + j] -= dot * a[i * c + k];
             }
         }
-        let norm = (0..r).map(|i| a[i * c + j] * a[i * c + j]).sum::<f64>().sqrt().max(1e-12);
+        let norm = (0..r)
+            .map(|i| a[i * c + j] * a[i * c + j])
+            .sum::<f64>()
+            .sqrt()
+            .max(1e-12);
         for i in 0..r {
             a[i * c + j] /= norm;
         }
@@ -136,7 +177,10 @@ fn orthogonal(dims: &[usize], rng: &mut Rng) -> Vec<f32> {
     if rows >= cols {
         a.iter().map(|&v| v as f32).collect()
     } else {
-        (0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| a[j * c + i] as f32).collect()
+        (0..rows)
+            .flat_map(|i| (0..cols).map(move |j| (i, j)))
+            .map(|(i, j)| a[j * c + i] as f32)
+            .collect()
     }
 }
 
@@ -163,9 +207,13 @@ mod tests {
             for a in 0..k {
                 for b in 0..k {
                     let dot: f64 = if rows >= cols {
-                        (0..rows).map(|i| q[i * cols + a] as f64 * q[i * cols + b] as f64).sum()
+                        (0..rows)
+                            .map(|i| q[i * cols + a] as f64 * q[i * cols + b] as f64)
+                            .sum()
                     } else {
-                        (0..cols).map(|j| q[a * cols + j] as f64 * q[b * cols + j] as f64).sum()
+                        (0..cols)
+                            .map(|j| q[a * cols + j] as f64 * q[b * cols + j] as f64)
+                            .sum()
                     };
                     assert!((dot - if a == b { 1.0 } else { 0.0 }).abs() < 1e-5);
                 }
@@ -175,9 +223,27 @@ mod tests {
 
     #[test]
     fn names_and_options() {
-        let cfg = Config::parse("dense", r#"{"k":{"type":"randomNormal","stddev":0.1},"bad":"nope"}"#).unwrap();
-        assert_eq!(Init::from_config(&cfg, "k", Init::HeNormal).unwrap(), Init::RandomNormal { mean: 0.0, stddev: 0.1 });
-        assert_eq!(Init::from_config(&cfg, "missing", Init::HeNormal).unwrap(), Init::HeNormal);
-        assert_eq!(Init::from_config(&cfg, "bad", Init::HeNormal).unwrap_err().arg, "bad");
+        let cfg = Config::parse(
+            "dense",
+            r#"{"k":{"type":"randomNormal","stddev":0.1},"bad":"nope"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Init::from_config(&cfg, "k", Init::HeNormal).unwrap(),
+            Init::RandomNormal {
+                mean: 0.0,
+                stddev: 0.1
+            }
+        );
+        assert_eq!(
+            Init::from_config(&cfg, "missing", Init::HeNormal).unwrap(),
+            Init::HeNormal
+        );
+        assert_eq!(
+            Init::from_config(&cfg, "bad", Init::HeNormal)
+                .unwrap_err()
+                .arg,
+            "bad"
+        );
     }
 }

@@ -44,7 +44,13 @@ pub struct Param {
 impl Param {
     pub fn new(name: &'static str, value: Tensor, trainable: bool) -> Param {
         let n = value.numel();
-        Param { name, value, grad: vec![0.0; n], trainable, regularizer: None }
+        Param {
+            name,
+            value,
+            grad: vec![0.0; n],
+            trainable,
+            regularizer: None,
+        }
     }
 }
 
@@ -58,21 +64,38 @@ pub struct Regularizer {
 impl Regularizer {
     /// Reads `{ l1, l2 }` at `key` of a layer config, if given.
     pub fn from_config(cfg: &Config, key: &str) -> Result<Option<Regularizer>> {
-        let Some(v) = cfg.raw(key) else { return Ok(None) };
+        let Some(v) = cfg.raw(key) else {
+            return Ok(None);
+        };
         let sub = Config::from_value(cfg.op, v)?;
         sub.check_keys(&["l1", "l2"])?;
-        let rate = |k: &str| sub.f64_where(k, 0.0, "a finite number ≥ 0", |x| x.is_finite() && x >= 0.0);
-        Ok(Some(Regularizer { l1: rate("l1")? as f32, l2: rate("l2")? as f32 }))
+        let rate = |k: &str| {
+            sub.f64_where(k, 0.0, "a finite number ≥ 0", |x| {
+                x.is_finite() && x >= 0.0
+            })
+        };
+        Ok(Some(Regularizer {
+            l1: rate("l1")? as f32,
+            l2: rate("l2")? as f32,
+        }))
     }
 
     pub fn penalty(&self, w: &[f32]) -> f64 {
-        w.iter().map(|&x| self.l1 as f64 * (x as f64).abs() + self.l2 as f64 * (x as f64) * (x as f64)).sum()
+        w.iter()
+            .map(|&x| self.l1 as f64 * (x as f64).abs() + self.l2 as f64 * (x as f64) * (x as f64))
+            .sum()
     }
 
     /// Adds the penalty's gradient to `grad`.
     pub fn add_grad(&self, w: &[f32], grad: &mut [f32]) {
         for (g, &x) in grad.iter_mut().zip(w) {
-            let sign = if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 };
+            let sign = if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             *g += self.l1 * sign + 2.0 * self.l2 * x;
         }
     }
@@ -140,10 +163,14 @@ pub fn catalogue_json() -> String {
 
 /// Makes the layer `kind` from its JSON config (validated now, not at the first step).
 pub fn make(kind: &str, config: &str) -> Result<Box<dyn Layer>> {
-    let (name, builder) = CATALOGUE
-        .iter()
-        .find(|(n, _)| *n == kind)
-        .ok_or_else(|| Error::invalid("layers", "kind", "the name of a layer in nb.layers", format!("\"{kind}\"")))?;
+    let (name, builder) = CATALOGUE.iter().find(|(n, _)| *n == kind).ok_or_else(|| {
+        Error::invalid(
+            "layers",
+            "kind",
+            "the name of a layer in nb.layers",
+            format!("\"{kind}\""),
+        )
+    })?;
     builder(&Config::parse(name, config)?)
 }
 
@@ -154,7 +181,12 @@ pub(crate) fn check_input(op: &'static str, x: &Tensor, built: &[usize]) -> Resu
         let mut want = vec![0usize];
         want.extend_from_slice(built);
         let want = Shape::new(want).to_string().replacen('0', "batch", 1);
-        return Err(Error::shape(op, "input", format!("shape {want}"), format!("shape {}", x.shape())));
+        return Err(Error::shape(
+            op,
+            "input",
+            format!("shape {want}"),
+            format!("shape {}", x.shape()),
+        ));
     }
     x.f32s(op, "input")?;
     Ok(d[0])
@@ -176,7 +208,12 @@ pub(crate) mod testing {
     pub fn normal(dims: &[usize], seed: u64) -> Tensor {
         let mut r = Rng::new(seed);
         let n: usize = dims.iter().product();
-        Tensor::from_vec("test", (0..n).map(|_| r.normal()).collect(), Shape::new(dims.to_vec())).unwrap()
+        Tensor::from_vec(
+            "test",
+            (0..n).map(|_| r.normal()).collect(),
+            Shape::new(dims.to_vec()),
+        )
+        .unwrap()
     }
 
     /// Builds `kind` with `config` for `x`'s shape (seed 1) and runs forward.
@@ -203,8 +240,17 @@ pub(crate) mod testing {
         let loss = |layer: &mut Box<dyn Layer>, x: &Tensor| -> f64 {
             let mut y = Tensor::zeros(Shape::new(vec![]));
             layer.forward(x, &mut y, training).unwrap();
-            let penalty: f64 = layer.params().iter().filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data()))).sum();
-            y.data().iter().zip(w.data()).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() + penalty
+            let penalty: f64 = layer
+                .params()
+                .iter()
+                .filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data())))
+                .sum();
+            y.data()
+                .iter()
+                .zip(w.data())
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum::<f64>()
+                + penalty
         };
         let check = |what: &str, j: usize, numeric: f64, analytic: f64| {
             assert!(
@@ -218,7 +264,8 @@ pub(crate) mod testing {
             let (mut xp, mut xm) = (x.clone(), x.clone());
             xp.data_mut()[j] = x0 + h;
             xm.data_mut()[j] = x0 - h;
-            let numeric = (loss(&mut layer, &xp) - loss(&mut layer, &xm)) / ((x0 + h) as f64 - (x0 - h) as f64);
+            let numeric = (loss(&mut layer, &xp) - loss(&mut layer, &xm))
+                / ((x0 + h) as f64 - (x0 - h) as f64);
             check("x", j, numeric, gx.data()[j] as f64);
         }
         let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grad.clone()).collect();
@@ -235,7 +282,12 @@ pub(crate) mod testing {
                 let minus = loss(&mut layer, &x);
                 layer.params_mut()[pi].value.data_mut()[j] = v0;
                 let name = layer.params()[pi].name;
-                check(name, j, (plus - minus) / ((v0 + h) as f64 - (v0 - h) as f64), analytic[j] as f64);
+                check(
+                    name,
+                    j,
+                    (plus - minus) / ((v0 + h) as f64 - (v0 - h) as f64),
+                    analytic[j] as f64,
+                );
             }
         }
     }

@@ -64,7 +64,14 @@ struct Affine {
     beta_reg: Option<Regularizer>,
 }
 
-const AFFINE_KEYS: &[&str] = &["center", "scale", "gammaInitializer", "betaInitializer", "gammaRegularizer", "betaRegularizer"];
+const AFFINE_KEYS: &[&str] = &[
+    "center",
+    "scale",
+    "gammaInitializer",
+    "betaInitializer",
+    "gammaRegularizer",
+    "betaRegularizer",
+];
 
 impl Affine {
     fn from_config(cfg: &Config) -> Result<Affine> {
@@ -82,12 +89,20 @@ impl Affine {
     fn params(&self, c: usize, rng: &mut Rng) -> Vec<Param> {
         let mut out = Vec::new();
         if self.scale {
-            let mut p = Param::new("gamma", Tensor::new(Shape::new(vec![c]), self.gamma_init.values(&[c], c, c, rng)), true);
+            let mut p = Param::new(
+                "gamma",
+                Tensor::new(Shape::new(vec![c]), self.gamma_init.values(&[c], c, c, rng)),
+                true,
+            );
             p.regularizer = self.gamma_reg;
             out.push(p);
         }
         if self.center {
-            let mut p = Param::new("beta", Tensor::new(Shape::new(vec![c]), self.beta_init.values(&[c], c, c, rng)), true);
+            let mut p = Param::new(
+                "beta",
+                Tensor::new(Shape::new(vec![c]), self.beta_init.values(&[c], c, c, rng)),
+                true,
+            );
             p.regularizer = self.beta_reg;
             out.push(p);
         }
@@ -105,7 +120,10 @@ impl Affine {
 
     /// Adds the regularizers' gradients to γ and β.
     fn add_penalty_grads(&self, params: &mut [Param]) {
-        for p in params.iter_mut().take(self.scale as usize + self.center as usize) {
+        for p in params
+            .iter_mut()
+            .take(self.scale as usize + self.center as usize)
+        {
             if let Some(r) = p.regularizer {
                 r.add_grad(p.value.data(), &mut p.grad);
             }
@@ -116,13 +134,20 @@ impl Affine {
 fn read_axis(cfg: &Config) -> Result<i64> {
     let axis = cfg.int("axis", -1)?;
     if axis == 0 {
-        return Err(Error::invalid(cfg.op, "axis", "a non-batch axis (-1 for the last; 0 is the batch axis)", "0"));
+        return Err(Error::invalid(
+            cfg.op,
+            "axis",
+            "a non-batch axis (-1 for the last; 0 is the batch axis)",
+            "0",
+        ));
     }
     Ok(axis)
 }
 
 fn read_epsilon(cfg: &Config) -> Result<f64> {
-    cfg.f64_where("epsilon", 1e-3, "a finite number > 0", |e| e.is_finite() && e > 0.0)
+    cfg.f64_where("epsilon", 1e-3, "a finite number > 0", |e| {
+        e.is_finite() && e > 0.0
+    })
 }
 
 /// The per-sample index of the Keras `axis` (counted with the batch axis) for inputs
@@ -137,9 +162,18 @@ fn resolve_axis(op: &'static str, axis: i64, input: &[usize]) -> Result<usize> {
         let expected = if input.is_empty() {
             "an input with a channel axis, [batch, ..., channels]".to_string()
         } else {
-            format!("an axis of the input {shown}: -{} to -1 or 1 to {}", rank - 1, rank - 1)
+            format!(
+                "an axis of the input {shown}: -{} to -1 or 1 to {}",
+                rank - 1,
+                rank - 1
+            )
         };
-        return Err(Error::shape(op, "axis", expected, format!("axis {axis} for input {shown}")));
+        return Err(Error::shape(
+            op,
+            "axis",
+            expected,
+            format!("axis {axis} for input {shown}"),
+        ));
     }
     Ok(a as usize - 1)
 }
@@ -171,12 +205,20 @@ pub struct BatchNorm {
 }
 
 pub fn build_batch_norm(cfg: &Config) -> Result<Box<dyn Layer>> {
-    let mut keys = vec!["axis", "momentum", "epsilon", "movingMeanInitializer", "movingVarianceInitializer"];
+    let mut keys = vec![
+        "axis",
+        "momentum",
+        "epsilon",
+        "movingMeanInitializer",
+        "movingVarianceInitializer",
+    ];
     keys.extend_from_slice(AFFINE_KEYS);
     cfg.check_keys(&keys)?;
     Ok(Box::new(BatchNorm {
         axis: read_axis(cfg)?,
-        momentum: cfg.f64_where("momentum", 0.99, "a number in [0, 1]", |m| (0.0..=1.0).contains(&m))?,
+        momentum: cfg.f64_where("momentum", 0.99, "a number in [0, 1]", |m| {
+            (0.0..=1.0).contains(&m)
+        })?,
         epsilon: read_epsilon(cfg)?,
         affine: Affine::from_config(cfg)?,
         moving_mean_init: Init::from_config(cfg, "movingMeanInitializer", Init::Constant(0.0))?,
@@ -231,8 +273,16 @@ impl Layer for BatchNorm {
         let mut params = self.affine.params(c, rng);
         let mm = self.moving_mean_init.values(&[c], c, c, rng);
         let mv = self.moving_var_init.values(&[c], c, c, rng);
-        params.push(Param::new("movingMean", Tensor::new(Shape::new(vec![c]), mm), false));
-        params.push(Param::new("movingVariance", Tensor::new(Shape::new(vec![c]), mv), false));
+        params.push(Param::new(
+            "movingMean",
+            Tensor::new(Shape::new(vec![c]), mm),
+            false,
+        ));
+        params.push(Param::new(
+            "movingVariance",
+            Tensor::new(Shape::new(vec![c]), mv),
+            false,
+        ));
         self.params = params;
         self.mean = vec![0.0; c];
         self.inv_std = vec![0.0; c];
@@ -261,12 +311,17 @@ impl Layer for BatchNorm {
             let mut acc2 = std::mem::take(&mut self.acc2);
             acc.iter_mut().for_each(|s| *s = 0.0);
             acc2.iter_mut().for_each(|s| *s = 0.0);
-            self.runs(outer, |ch, r| acc[ch] += xs[r].iter().map(|&v| v as f64).sum::<f64>());
+            self.runs(outer, |ch, r| {
+                acc[ch] += xs[r].iter().map(|&v| v as f64).sum::<f64>()
+            });
             let mf = m as f64;
             acc.iter_mut().for_each(|s| *s /= mf);
             self.runs(outer, |ch, r| {
                 let mu = acc[ch];
-                acc2[ch] += xs[r].iter().map(|&v| (v as f64 - mu) * (v as f64 - mu)).sum::<f64>();
+                acc2[ch] += xs[r]
+                    .iter()
+                    .map(|&v| (v as f64 - mu) * (v as f64 - mu))
+                    .sum::<f64>();
             });
             let (mom, eps) = (self.momentum, self.epsilon);
             let (mm, mv) = self.params[mv_at..].split_at_mut(1);
@@ -308,7 +363,12 @@ impl Layer for BatchNorm {
     fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
         let batch = check_input("batchNorm", x, &self.input)?;
         if gy.dims() != x.dims() {
-            return Err(Error::shape("batchNorm", "gradient", format!("shape {}", x.shape()), format!("shape {}", gy.shape())));
+            return Err(Error::shape(
+                "batchNorm",
+                "gradient",
+                format!("shape {}", x.shape()),
+                format!("shape {}", gy.shape()),
+            ));
         }
         let outer = batch * self.pre;
         let m = (outer * self.inner) as f64;
@@ -327,10 +387,18 @@ impl Layer for BatchNorm {
             }
         });
         if let Some(i) = self.affine.gamma() {
-            self.params[i].grad.iter_mut().zip(&acc2).for_each(|(d, &s)| *d += s as f32);
+            self.params[i]
+                .grad
+                .iter_mut()
+                .zip(&acc2)
+                .for_each(|(d, &s)| *d += s as f32);
         }
         if let Some(i) = self.affine.beta() {
-            self.params[i].grad.iter_mut().zip(&acc).for_each(|(d, &s)| *d += s as f32);
+            self.params[i]
+                .grad
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(d, &s)| *d += s as f32);
         }
         self.affine.add_penalty_grads(&mut self.params);
         gx.resize(x.dims());
@@ -403,10 +471,20 @@ impl Layer for LayerNorm {
             let mut full = vec![0usize];
             full.extend_from_slice(input);
             let shown = Shape::new(full).to_string().replacen('0', "batch", 1);
-            return Err(Error::invalid("layerNorm", "axis", "the last axis (-1): layerNorm normalizes over the last axis only", format!("axis {} for input {shown}", self.axis)));
+            return Err(Error::invalid(
+                "layerNorm",
+                "axis",
+                "the last axis (-1): layerNorm normalizes over the last axis only",
+                format!("axis {} for input {shown}", self.axis),
+            ));
         }
         if input[a] == 0 {
-            return Err(Error::shape("layerNorm", "input", "a last axis of size > 0", format!("per-sample shape {}", Shape::new(input.to_vec()))));
+            return Err(Error::shape(
+                "layerNorm",
+                "input",
+                "a last axis of size > 0",
+                format!("per-sample shape {}", Shape::new(input.to_vec())),
+            ));
         }
         self.input = input.to_vec();
         self.c = input[a];
@@ -432,9 +510,19 @@ impl Layer for LayerNorm {
         let gamma = self.affine.gamma().map(|i| self.params[i].value.data());
         let beta = self.affine.beta().map(|i| self.params[i].value.data());
         let eps = self.epsilon;
-        for (((xr, yr), mu_out), is_out) in x.data().chunks_exact(c).zip(y.data_mut().chunks_exact_mut(c)).zip(&mut self.mean).zip(&mut self.inv_std) {
+        for (((xr, yr), mu_out), is_out) in x
+            .data()
+            .chunks_exact(c)
+            .zip(y.data_mut().chunks_exact_mut(c))
+            .zip(&mut self.mean)
+            .zip(&mut self.inv_std)
+        {
             let mu = xr.iter().map(|&v| v as f64).sum::<f64>() / c as f64;
-            let var = xr.iter().map(|&v| (v as f64 - mu) * (v as f64 - mu)).sum::<f64>() / c as f64;
+            let var = xr
+                .iter()
+                .map(|&v| (v as f64 - mu) * (v as f64 - mu))
+                .sum::<f64>()
+                / c as f64;
             let (mu, is) = (mu as f32, (1.0 / (var + eps).sqrt()) as f32);
             *mu_out = mu;
             *is_out = is;
@@ -448,13 +536,22 @@ impl Layer for LayerNorm {
     fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
         check_input("layerNorm", x, &self.input)?;
         if gy.dims() != x.dims() {
-            return Err(Error::shape("layerNorm", "gradient", format!("shape {}", x.shape()), format!("shape {}", gy.shape())));
+            return Err(Error::shape(
+                "layerNorm",
+                "gradient",
+                format!("shape {}", x.shape()),
+                format!("shape {}", gy.shape()),
+            ));
         }
         let c = self.c;
         let cf = c as f64;
         gx.resize(x.dims());
         let (gi, bi) = (self.affine.gamma(), self.affine.beta());
-        let rows = x.data().chunks_exact(c).zip(gy.data().chunks_exact(c)).zip(gx.data_mut().chunks_exact_mut(c));
+        let rows = x
+            .data()
+            .chunks_exact(c)
+            .zip(gy.data().chunks_exact(c))
+            .zip(gx.data_mut().chunks_exact_mut(c));
         for ((((xr, gr), dr), &mu), &is) in rows.zip(&self.mean).zip(&self.inv_std) {
             // g = gy·γ; Σg and Σg·x̂ over the row.
             let (mut sg, mut sgx) = (0.0f64, 0.0f64);
@@ -483,8 +580,8 @@ impl Layer for LayerNorm {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::super::make;
+    use super::super::testing::*;
     use crate::rng::Rng;
     use crate::shape::Shape;
     use crate::tensor::Tensor;
@@ -496,7 +593,10 @@ mod tests {
     fn close(a: &[f32], b: &[f32], tol: f32) {
         assert_eq!(a.len(), b.len());
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "[{i}]: {x} vs {y}\n{a:?}\n{b:?}");
+            assert!(
+                (x - y).abs() <= tol * (1.0 + y.abs()),
+                "[{i}]: {x} vs {y}\n{a:?}\n{b:?}"
+            );
         }
     }
 
@@ -507,20 +607,56 @@ mod tests {
         let x = t(&[1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 6.0, 5.0], &[4, 2]);
         let (mut layer, y) = run("batchNorm", r#"{"momentum":0.9,"epsilon":0.5}"#, &x, true);
         let s = 1.0 / 4.0f32.sqrt();
-        close(y.data(), &[-2.0 * s, 0.0, -s, 0.0, 0.0, 0.0, 3.0 * s, 0.0], 1e-6);
-        let names: Vec<_> = layer.params().iter().map(|p| (p.name, p.trainable)).collect();
-        assert_eq!(names, [("gamma", true), ("beta", true), ("movingMean", false), ("movingVariance", false)]);
-        close(layer.params()[2].value.data(), &[0.1 * 3.0, 0.1 * 5.0], 1e-6);
-        close(layer.params()[3].value.data(), &[0.9 + 0.1 * 14.0 / 3.0, 0.9], 1e-6);
+        close(
+            y.data(),
+            &[-2.0 * s, 0.0, -s, 0.0, 0.0, 0.0, 3.0 * s, 0.0],
+            1e-6,
+        );
+        let names: Vec<_> = layer
+            .params()
+            .iter()
+            .map(|p| (p.name, p.trainable))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("gamma", true),
+                ("beta", true),
+                ("movingMean", false),
+                ("movingVariance", false)
+            ]
+        );
+        close(
+            layer.params()[2].value.data(),
+            &[0.1 * 3.0, 0.1 * 5.0],
+            1e-6,
+        );
+        close(
+            layer.params()[3].value.data(),
+            &[0.9 + 0.1 * 14.0 / 3.0, 0.9],
+            1e-6,
+        );
         // Inference uses the running statistics: (x − mm)/√(mv + ε).
         let mut y = Tensor::zeros(Shape::new(vec![]));
         layer.forward(&x, &mut y, false).unwrap();
         let (mm, mv) = (0.3f32, 0.9 + 0.1 * 14.0 / 3.0);
-        close(&y.data()[..2], &[(1.0 - mm) / (mv + 0.5f32).sqrt(), (5.0 - 0.5) / (0.9f32 + 0.5).sqrt()], 1e-6);
+        close(
+            &y.data()[..2],
+            &[
+                (1.0 - mm) / (mv + 0.5f32).sqrt(),
+                (5.0 - 0.5) / (0.9f32 + 0.5).sqrt(),
+            ],
+            1e-6,
+        );
         // Inference leaves the running statistics alone.
         close(layer.params()[2].value.data(), &[0.3, 0.5], 1e-6);
         // A batch of one value per channel: σ² = 0, and the running variance takes 0 too.
-        let (layer, _) = run("batchNorm", r#"{"momentum":0.5}"#, &t(&[2.0, 4.0], &[1, 2]), true);
+        let (layer, _) = run(
+            "batchNorm",
+            r#"{"momentum":0.5}"#,
+            &t(&[2.0, 4.0], &[1, 2]),
+            true,
+        );
         close(layer.params()[3].value.data(), &[0.5, 0.5], 1e-6);
     }
 
@@ -529,9 +665,15 @@ mod tests {
         // axis 1 of [batch, 3, 2]: channels along the middle axis; stats over batch and last.
         let x = normal(&[4, 3, 2], 5);
         let (layer, y) = run("batchNorm", r#"{"axis":1,"center":false}"#, &x, true);
-        assert_eq!(layer.params().iter().map(|p| p.name).collect::<Vec<_>>(), ["gamma", "movingMean", "movingVariance"]);
+        assert_eq!(
+            layer.params().iter().map(|p| p.name).collect::<Vec<_>>(),
+            ["gamma", "movingMean", "movingVariance"]
+        );
         for ch in 0..3 {
-            let vals: Vec<f64> = (0..4).flat_map(|b| (0..2).map(move |k| (b, k))).map(|(b, k)| y.data()[b * 6 + ch * 2 + k] as f64).collect();
+            let vals: Vec<f64> = (0..4)
+                .flat_map(|b| (0..2).map(move |k| (b, k)))
+                .map(|(b, k)| y.data()[b * 6 + ch * 2 + k] as f64)
+                .collect();
             let mean = vals.iter().sum::<f64>() / 8.0;
             let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / 8.0;
             assert!(mean.abs() < 1e-5 && var > 0.9 && var <= 1.0, "{mean} {var}");
@@ -574,8 +716,18 @@ mod tests {
         layer.forward(&x, &mut y2, false).unwrap();
         let mut gx2 = Tensor::zeros(Shape::new(vec![]));
         layer.backward(&x, &y2, &gy, &mut gx2).unwrap();
-        let inv: Vec<f32> = layer.params()[3].value.data().iter().map(|v| 1.0 / (v + 1e-3).sqrt()).collect();
-        let want: Vec<f32> = gy.data().iter().enumerate().map(|(i, g)| g * inv[i % 3]).collect();
+        let inv: Vec<f32> = layer.params()[3]
+            .value
+            .data()
+            .iter()
+            .map(|v| 1.0 / (v + 1e-3).sqrt())
+            .collect();
+        let want: Vec<f32> = gy
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(i, g)| g * inv[i % 3])
+            .collect();
         close(gx2.data(), &want, 1e-6);
         assert_ne!(gx.data(), gx2.data());
         // Batch-statistics gradients sum to zero per channel (the mean is subtracted).
@@ -588,25 +740,49 @@ mod tests {
     #[test]
     fn batch_norm_errors() {
         let err = |cfg: &str| make("batchNorm", cfg).err().unwrap();
-        assert_eq!(err(r#"{"momentum":1.5}"#).to_string(), "batchNorm: invalid `momentum`: expected a number in [0, 1], received 1.5");
+        assert_eq!(
+            err(r#"{"momentum":1.5}"#).to_string(),
+            "batchNorm: invalid `momentum`: expected a number in [0, 1], received 1.5"
+        );
         assert_eq!(err(r#"{"epsilon":0}"#).arg, "epsilon");
         assert_eq!(err(r#"{"epsilon":-1}"#).arg, "epsilon");
         assert_eq!(err(r#"{"axis":0}"#).arg, "axis");
         assert_eq!(err(r#"{"axis":1.5}"#).arg, "axis");
         assert_eq!(err(r#"{"center":1}"#).arg, "center");
-        assert_eq!(err(r#"{"movingMeanInitializer":"nope"}"#).arg, "movingMeanInitializer");
+        assert_eq!(
+            err(r#"{"movingMeanInitializer":"nope"}"#).arg,
+            "movingMeanInitializer"
+        );
         assert_eq!(err(r#"{"units":3}"#).arg, "config");
         let mut l = make("batchNorm", r#"{"axis":3}"#).unwrap();
         let e = l.build(&[4, 5], &mut Rng::new(1)).unwrap_err();
         assert_eq!(e.to_string(), "batchNorm: invalid `axis`: expected an axis of the input [batch, 4, 5]: -2 to -1 or 1 to 2, received axis 3 for input [batch, 4, 5]");
-        assert_eq!(make("batchNorm", r#"{"axis":-3}"#).unwrap().build(&[4, 5], &mut Rng::new(1)).unwrap_err().arg, "axis");
-        assert_eq!(make("batchNorm", "{}").unwrap().build(&[], &mut Rng::new(1)).unwrap_err().arg, "axis");
+        assert_eq!(
+            make("batchNorm", r#"{"axis":-3}"#)
+                .unwrap()
+                .build(&[4, 5], &mut Rng::new(1))
+                .unwrap_err()
+                .arg,
+            "axis"
+        );
+        assert_eq!(
+            make("batchNorm", "{}")
+                .unwrap()
+                .build(&[], &mut Rng::new(1))
+                .unwrap_err()
+                .arg,
+            "axis"
+        );
         let (mut l, _) = run("batchNorm", "{}", &normal(&[2, 3], 1), true);
         let mut y = Tensor::zeros(Shape::new(vec![]));
         let e = l.forward(&normal(&[2, 4], 1), &mut y, true).unwrap_err();
-        assert_eq!(e.to_string(), "batchNorm: invalid `input`: expected shape [batch, 3], received shape [2, 4]");
+        assert_eq!(
+            e.to_string(),
+            "batchNorm: invalid `input`: expected shape [batch, 3], received shape [2, 4]"
+        );
         // An empty batch leaves the running statistics as they were.
-        l.forward(&Tensor::zeros(Shape::new(vec![0, 3])), &mut y, true).unwrap();
+        l.forward(&Tensor::zeros(Shape::new(vec![0, 3])), &mut y, true)
+            .unwrap();
         assert!(l.params()[2].value.data().iter().all(|v| v.is_finite()));
     }
 
@@ -616,11 +792,21 @@ mod tests {
         let x = t(&[1.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0], &[2, 4]);
         let (layer, y) = run("layerNorm", r#"{"epsilon":0.5}"#, &x, true);
         close(y.data(), &[-1.0, -0.5, 0.0, 1.5, 0.0, 0.0, 0.0, 0.0], 1e-6);
-        assert_eq!(layer.params().iter().map(|p| (p.name, p.value.dims().to_vec())).collect::<Vec<_>>(), [("gamma", vec![4]), ("beta", vec![4])]);
+        assert_eq!(
+            layer
+                .params()
+                .iter()
+                .map(|p| (p.name, p.value.dims().to_vec()))
+                .collect::<Vec<_>>(),
+            [("gamma", vec![4]), ("beta", vec![4])]
+        );
         let (_, y2) = run("layerNorm", r#"{"epsilon":0.5}"#, &x, false);
         assert_eq!(y.data(), y2.data());
         let (layer, _) = run("layerNorm", r#"{"center":false}"#, &x, false);
-        assert_eq!(layer.params().iter().map(|p| p.name).collect::<Vec<_>>(), ["gamma"]);
+        assert_eq!(
+            layer.params().iter().map(|p| p.name).collect::<Vec<_>>(),
+            ["gamma"]
+        );
         let (_, y) = run("layerNorm", r#"{"axis":2}"#, &normal(&[2, 3, 5], 1), false);
         assert_eq!(y.dims(), &[2, 3, 5]);
     }
@@ -632,7 +818,12 @@ mod tests {
             (format!("{{{inits}}}"), vec![3, 5]),
             (format!("{{\"epsilon\":0.01,{inits}}}"), vec![2, 3, 7]),
             (r#"{"center":false,"scale":false}"#.to_string(), vec![1, 5]),
-            (format!("{{\"center\":false,{inits},\"gammaRegularizer\":{{\"l1\":0.1,\"l2\":0.2}}}}"), vec![2, 3]),
+            (
+                format!(
+                    "{{\"center\":false,{inits},\"gammaRegularizer\":{{\"l1\":0.1,\"l2\":0.2}}}}"
+                ),
+                vec![2, 3],
+            ),
             (format!("{{\"scale\":false,{inits}}}"), vec![2, 2, 2, 3]),
         ] {
             gradcheck("layerNorm", &cfg, normal(&dims, 4), false, 3e-3);
@@ -642,14 +833,36 @@ mod tests {
     #[test]
     fn layer_norm_errors() {
         let err = |cfg: &str| make("layerNorm", cfg).err().unwrap();
-        assert_eq!(err(r#"{"epsilon":"big"}"#).to_string(), "layerNorm: invalid `epsilon`: expected a number, received \"big\"");
+        assert_eq!(
+            err(r#"{"epsilon":"big"}"#).to_string(),
+            "layerNorm: invalid `epsilon`: expected a number, received \"big\""
+        );
         assert_eq!(err(r#"{"momentum":0.9}"#).arg, "config");
         assert_eq!(err(r#"{"axis":0}"#).arg, "axis");
-        assert_eq!(make("layerNorm", r#"{"axis":1}"#).unwrap().build(&[3, 4], &mut Rng::new(1)).unwrap_err().arg, "axis");
-        assert_eq!(make("layerNorm", "{}").unwrap().build(&[3, 0], &mut Rng::new(1)).unwrap_err().arg, "input");
+        assert_eq!(
+            make("layerNorm", r#"{"axis":1}"#)
+                .unwrap()
+                .build(&[3, 4], &mut Rng::new(1))
+                .unwrap_err()
+                .arg,
+            "axis"
+        );
+        assert_eq!(
+            make("layerNorm", "{}")
+                .unwrap()
+                .build(&[3, 0], &mut Rng::new(1))
+                .unwrap_err()
+                .arg,
+            "input"
+        );
         let (mut l, _) = run("layerNorm", "{}", &normal(&[2, 3], 1), false);
         let mut y = Tensor::zeros(Shape::new(vec![]));
-        let e = l.forward(&normal(&[2, 3, 1], 1), &mut y, false).unwrap_err();
-        assert_eq!(e.to_string(), "layerNorm: invalid `input`: expected shape [batch, 3], received shape [2, 3, 1]");
+        let e = l
+            .forward(&normal(&[2, 3, 1], 1), &mut y, false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "layerNorm: invalid `input`: expected shape [batch, 3], received shape [2, 3, 1]"
+        );
     }
 }

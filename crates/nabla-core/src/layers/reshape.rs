@@ -19,18 +19,46 @@ pub struct Reshape {
 
 pub fn build_flatten(cfg: &Config) -> Result<Box<dyn Layer>> {
     cfg.check_keys(&[])?;
-    Ok(Box::new(Reshape { kind: "flatten", target: None, input: Vec::new(), output: Vec::new() }))
+    Ok(Box::new(Reshape {
+        kind: "flatten",
+        target: None,
+        input: Vec::new(),
+        output: Vec::new(),
+    }))
 }
 
 pub fn build_reshape(cfg: &Config) -> Result<Box<dyn Layer>> {
     cfg.check_keys(&["targetShape"])?;
-    let bad = |v: String| Error::invalid("reshape", "targetShape", "a list of positive integers, one of which may be -1", v);
-    let v = cfg.raw("targetShape").ok_or_else(|| bad("nothing".into()))?;
-    let dims: Vec<i64> = v.as_array().ok_or_else(|| bad(v.to_string()))?.iter().map(|d| d.as_i64().filter(|&d| d == -1 || d > 0).ok_or_else(|| bad(v.to_string()))).collect::<Result<_>>()?;
+    let bad = |v: String| {
+        Error::invalid(
+            "reshape",
+            "targetShape",
+            "a list of positive integers, one of which may be -1",
+            v,
+        )
+    };
+    let v = cfg
+        .raw("targetShape")
+        .ok_or_else(|| bad("nothing".into()))?;
+    let dims: Vec<i64> = v
+        .as_array()
+        .ok_or_else(|| bad(v.to_string()))?
+        .iter()
+        .map(|d| {
+            d.as_i64()
+                .filter(|&d| d == -1 || d > 0)
+                .ok_or_else(|| bad(v.to_string()))
+        })
+        .collect::<Result<_>>()?;
     if dims.iter().filter(|&&d| d == -1).count() > 1 {
         return Err(bad(v.to_string()));
     }
-    Ok(Box::new(Reshape { kind: "reshape", target: Some(dims), input: Vec::new(), output: Vec::new() }))
+    Ok(Box::new(Reshape {
+        kind: "reshape",
+        target: Some(dims),
+        input: Vec::new(),
+        output: Vec::new(),
+    }))
 }
 
 impl Layer for Reshape {
@@ -52,11 +80,25 @@ impl Layer for Reshape {
             None => vec![n],
             Some(t) => {
                 let known: usize = t.iter().filter(|&&d| d > 0).map(|&d| d as usize).product();
-                let fits = if t.contains(&-1) { known > 0 && n % known == 0 } else { known == n };
+                let fits = if t.contains(&-1) {
+                    known > 0 && n % known == 0
+                } else {
+                    known == n
+                };
                 if !fits {
-                    return Err(Error::shape("reshape", "targetShape", format!("{n} values per sample, as the input shape {} has", Shape::new(input.to_vec())), format!("{t:?}")));
+                    return Err(Error::shape(
+                        "reshape",
+                        "targetShape",
+                        format!(
+                            "{n} values per sample, as the input shape {} has",
+                            Shape::new(input.to_vec())
+                        ),
+                        format!("{t:?}"),
+                    ));
                 }
-                t.iter().map(|&d| if d == -1 { n / known } else { d as usize }).collect()
+                t.iter()
+                    .map(|&d| if d == -1 { n / known } else { d as usize })
+                    .collect()
             }
         };
         Ok(self.output.clone())
@@ -88,10 +130,26 @@ mod tests {
     fn flatten_and_reshape() {
         let (_, y) = run("flatten", "{}", &normal(&[2, 3, 4, 5], 1), false);
         assert_eq!(y.dims(), &[2, 60]);
-        let (_, y) = run("reshape", r#"{"targetShape":[5,-1]}"#, &normal(&[2, 3, 4, 5], 1), false);
+        let (_, y) = run(
+            "reshape",
+            r#"{"targetShape":[5,-1]}"#,
+            &normal(&[2, 3, 4, 5], 1),
+            false,
+        );
         assert_eq!(y.dims(), &[2, 5, 12]);
-        gradcheck("reshape", r#"{"targetShape":[6]}"#, normal(&[2, 3, 2], 1), false, 1e-3);
+        gradcheck(
+            "reshape",
+            r#"{"targetShape":[6]}"#,
+            normal(&[2, 3, 2], 1),
+            false,
+            1e-3,
+        );
         let mut l = super::super::make("reshape", r#"{"targetShape":[7]}"#).unwrap();
-        assert_eq!(l.build(&[3, 2], &mut crate::rng::Rng::new(1)).unwrap_err().arg, "targetShape");
+        assert_eq!(
+            l.build(&[3, 2], &mut crate::rng::Rng::new(1))
+                .unwrap_err()
+                .arg,
+            "targetShape"
+        );
     }
 }

@@ -22,10 +22,18 @@ impl Config {
     /// Parses `json` (an object, or empty for all defaults) for loss `op`.
     pub fn parse(op: &'static str, json: &str) -> Result<Config> {
         if json.trim().is_empty() {
-            return Ok(Config { op, map: Map::new(), shared: None });
+            return Ok(Config {
+                op,
+                map: Map::new(),
+                shared: None,
+            });
         }
         match serde_json::from_str::<Value>(json) {
-            Ok(Value::Object(map)) => Ok(Config { op, map, shared: None }),
+            Ok(Value::Object(map)) => Ok(Config {
+                op,
+                map,
+                shared: None,
+            }),
             Ok(other) => Err(Error::invalid(
                 op,
                 "config",
@@ -44,7 +52,11 @@ impl Config {
     /// A nested object (e.g. a schedule) as its own config.
     pub fn from_value(op: &'static str, v: &Value) -> Result<Config> {
         match v {
-            Value::Object(map) => Ok(Config { op, map: map.clone(), shared: None }),
+            Value::Object(map) => Ok(Config {
+                op,
+                map: map.clone(),
+                shared: None,
+            }),
             other => Err(Error::invalid(
                 op,
                 "config",

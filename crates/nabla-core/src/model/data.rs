@@ -10,9 +10,16 @@ use std::rc::Rc;
 pub struct Dataset {
     x: Rc<Tensor>,
     y: Rc<Tensor>,
+    /// Per-sample weights `[n]`, if any.
+    w: Option<Rc<Tensor>>,
     order: Vec<u32>,
     bx: Tensor,
     by: Tensor,
+    bw: Tensor,
+}
+
+fn empty() -> Tensor {
+    Tensor::zeros(crate::shape::Shape::new(vec![]))
 }
 
 fn gather(src: &Tensor, rows: &[u32], dst: &mut Tensor) {
@@ -46,16 +53,67 @@ impl Dataset {
     pub fn new(op: &'static str, x: Rc<Tensor>, y: Rc<Tensor>) -> Result<Dataset> {
         let (nx, ny) = (x.dims().first().copied(), y.dims().first().copied());
         if nx.is_none() || nx != ny {
-            return Err(Error::shape(op, "y", format!("{} samples (the first axis of x)", nx.unwrap_or(0)), format!("shape {}", y.shape())));
+            return Err(Error::shape(
+                op,
+                "y",
+                format!("{} samples (the first axis of x)", nx.unwrap_or(0)),
+                format!("shape {}", y.shape()),
+            ));
         }
         let n = nx.unwrap_or(0);
         if n == 0 {
-            return Err(Error::shape(op, "x", "at least one sample", format!("shape {}", x.shape())));
+            return Err(Error::shape(
+                op,
+                "x",
+                "at least one sample",
+                format!("shape {}", x.shape()),
+            ));
         }
         if n > u32::MAX as usize {
-            return Err(Error::shape(op, "x", "fewer than 2^32 samples", format!("shape {}", x.shape())));
+            return Err(Error::shape(
+                op,
+                "x",
+                "fewer than 2^32 samples",
+                format!("shape {}", x.shape()),
+            ));
         }
-        Ok(Dataset { order: (0..n as u32).collect(), x, y, bx: Tensor::zeros(crate::shape::Shape::new(vec![])), by: Tensor::zeros(crate::shape::Shape::new(vec![])) })
+        Ok(Dataset {
+            order: (0..n as u32).collect(),
+            x,
+            y,
+            w: None,
+            bx: empty(),
+            by: empty(),
+            bw: empty(),
+        })
+    }
+
+    /// Attaches per-sample weights: a float tensor `[n]`, finite and ≥ 0.
+    pub fn with_weights(mut self, op: &'static str, w: Rc<Tensor>) -> Result<Dataset> {
+        let values = w.f32s(op, "sampleWeight")?;
+        if w.dims() != [self.len()] {
+            return Err(Error::shape(
+                op,
+                "sampleWeight",
+                format!("shape [{}], one weight per sample", self.len()),
+                format!("shape {}", w.shape()),
+            ));
+        }
+        if let Some(i) = values.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::invalid(
+                op,
+                "sampleWeight",
+                "finite weights ≥ 0",
+                format!("{} at index {i}", values[i]),
+            ));
+        }
+        self.w = Some(w);
+        Ok(self)
+    }
+
+    /// The labels (to turn class weights into sample weights).
+    pub fn labels(&self) -> &Tensor {
+        &self.y
     }
 
     pub fn len(&self) -> usize {
@@ -83,26 +141,57 @@ impl Dataset {
 
     /// Gathers samples `order[start..end]` into the batch buffers.
     pub fn batch(&mut self, start: usize, end: usize) -> (&Tensor, &Tensor) {
+        let (x, y, _) = self.weighted_batch(start, end);
+        (x, y)
+    }
+
+    /// As `batch`, with the batch's sample weights if the dataset has any.
+    pub fn weighted_batch(
+        &mut self,
+        start: usize,
+        end: usize,
+    ) -> (&Tensor, &Tensor, Option<&Tensor>) {
         let end = end.min(self.order.len());
         let start = start.min(end);
         gather(&self.x, &self.order[start..end], &mut self.bx);
         gather(&self.y, &self.order[start..end], &mut self.by);
-        (&self.bx, &self.by)
+        if let Some(w) = &self.w {
+            gather(w, &self.order[start..end], &mut self.bw);
+        }
+        (&self.bx, &self.by, self.w.as_ref().map(|_| &self.bw))
     }
 
     /// Splits off the last `fraction` of the samples (in the current order) as a new
     /// dataset sharing the same tensors: Keras's validationSplit takes the last ones.
     pub fn split_last(&mut self, fraction: f64) -> Result<Dataset> {
         if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(Error::invalid("fit", "validationSplit", "a number in (0, 1)", format!("{fraction}")));
+            return Err(Error::invalid(
+                "fit",
+                "validationSplit",
+                "a number in (0, 1)",
+                format!("{fraction}"),
+            ));
         }
         let n = self.order.len();
         let k = ((n as f64) * fraction).floor() as usize;
         if k == 0 || k == n {
-            return Err(Error::invalid("fit", "validationSplit", format!("a fraction leaving samples on both sides of the {n}"), format!("{fraction}")));
+            return Err(Error::invalid(
+                "fit",
+                "validationSplit",
+                format!("a fraction leaving samples on both sides of the {n}"),
+                format!("{fraction}"),
+            ));
         }
         let tail = self.order.split_off(n - k);
-        Ok(Dataset { order: tail, x: self.x.clone(), y: self.y.clone(), bx: Tensor::zeros(crate::shape::Shape::new(vec![])), by: Tensor::zeros(crate::shape::Shape::new(vec![])) })
+        Ok(Dataset {
+            order: tail,
+            x: self.x.clone(),
+            y: self.y.clone(),
+            w: self.w.clone(),
+            bx: empty(),
+            by: empty(),
+            bw: empty(),
+        })
     }
 }
 
@@ -113,7 +202,14 @@ mod tests {
 
     #[test]
     fn batches_gather_rows_in_shuffled_order() {
-        let x = Rc::new(Tensor::from_vec("x", (0..10).map(|v| v as f32).collect(), Shape::new(vec![5, 2])).unwrap());
+        let x = Rc::new(
+            Tensor::from_vec(
+                "x",
+                (0..10).map(|v| v as f32).collect(),
+                Shape::new(vec![5, 2]),
+            )
+            .unwrap(),
+        );
         let y = Rc::new(Tensor::from_i32("y", vec![0, 1, 2, 3, 4], Shape::new(vec![5])).unwrap());
         let mut d = Dataset::new("fit", x, y).unwrap();
         let (bx, by) = d.batch(1, 3);

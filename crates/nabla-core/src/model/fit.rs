@@ -16,7 +16,12 @@ impl Sequential {
     /// The model's output for `x`, computed `batch_size` samples at a time.
     pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         if batch_size == 0 {
-            return Err(Error::invalid("predict", "batchSize", "a positive integer", "0"));
+            return Err(Error::invalid(
+                "predict",
+                "batchSize",
+                "a positive integer",
+                "0",
+            ));
         }
         let n = x.dims().first().copied().unwrap_or(0);
         let row = x.numel() / n.max(1);
@@ -28,7 +33,9 @@ impl Sequential {
             let mut dims = x.dims().to_vec();
             dims[0] = end - start;
             chunk.resize(&dims);
-            chunk.data_mut().copy_from_slice(&x.f32s("predict", "x")?[start * row..end * row]);
+            chunk
+                .data_mut()
+                .copy_from_slice(&x.f32s("predict", "x")?[start * row..end * row]);
             let y = self.forward(&chunk, false)?;
             let out = out.get_or_insert_with(|| {
                 let mut d = y.dims().to_vec();
@@ -48,7 +55,11 @@ impl Sequential {
     /// The loss on one batch, in inference mode (no update).
     pub fn loss_on(&mut self, x: &Tensor, y: &Tensor) -> Result<f32> {
         if self.loss.is_none() {
-            return Err(Error::state("evaluate", "a compiled model (call compile first)", "a model without a loss"));
+            return Err(Error::state(
+                "evaluate",
+                "a compiled model (call compile first)",
+                "a model without a loss",
+            ));
         }
         self.forward(x, false)?;
         let pred = self.acts.last().expect("one layer at least");
@@ -58,7 +69,10 @@ impl Sequential {
 
     /// Every parameter (trainable or not), layer by layer, in `params()` order: copies.
     pub fn weights(&self) -> Vec<Tensor> {
-        self.layers.iter().flat_map(|l| l.params().into_iter().map(|p| p.value.clone())).collect()
+        self.layers
+            .iter()
+            .flat_map(|l| l.params().into_iter().map(|p| p.value.clone()))
+            .collect()
     }
 
     /// Replaces every parameter, in `weights()` order; checks all shapes before changing any.
@@ -67,15 +81,29 @@ impl Sequential {
             .layers
             .iter()
             .enumerate()
-            .flat_map(|(i, l)| l.params().into_iter().map(move |p| (format!("layers[{i}].{}", p.name), p.value.shape().clone())))
+            .flat_map(|(i, l)| {
+                l.params()
+                    .into_iter()
+                    .map(move |p| (format!("layers[{i}].{}", p.name), p.value.shape().clone()))
+            })
             .collect();
         if shapes.len() != weights.len() {
-            return Err(Error::invalid("setWeights", "weights", format!("{} tensors, as getWeights returns", shapes.len()), format!("{}", weights.len())));
+            return Err(Error::invalid(
+                "setWeights",
+                "weights",
+                format!("{} tensors, as getWeights returns", shapes.len()),
+                format!("{}", weights.len()),
+            ));
         }
         for (k, ((name, shape), w)) in shapes.iter().zip(weights).enumerate() {
             w.f32s("setWeights", &format!("weights[{k}]"))?;
             if w.shape() != shape {
-                return Err(Error::shape("setWeights", format!("weights[{k}]"), format!("shape {shape} ({name})"), format!("shape {}", w.shape())));
+                return Err(Error::shape(
+                    "setWeights",
+                    format!("weights[{k}]"),
+                    format!("shape {shape} ({name})"),
+                    format!("shape {}", w.shape()),
+                ));
             }
         }
         let mut k = 0;
@@ -109,6 +137,72 @@ impl Sequential {
     }
 }
 
+/// Per-sample weights from `sample_weight` and `class_weight` (their product), if any.
+fn combine_weights(
+    data: &Dataset,
+    sample_weight: Option<Rc<Tensor>>,
+    class_weight: Option<Vec<f32>>,
+) -> Result<Option<Rc<Tensor>>> {
+    let Some(cw) = class_weight else {
+        return Ok(sample_weight);
+    };
+    if let Some(i) = cw.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::invalid(
+            "fit",
+            "classWeight",
+            "finite weights ≥ 0",
+            format!("{} for class {i}", cw[i]),
+        ));
+    }
+    let y = data.labels();
+    let n = data.len();
+    let classes: Vec<usize> = match y.dtype() {
+        crate::tensor::DType::I32 => y.i32_data().iter().map(|&c| c.max(0) as usize).collect(),
+        crate::tensor::DType::F32 => {
+            let row = y.numel() / n.max(1);
+            y.data()
+                .chunks(row.max(1))
+                .map(|r| {
+                    if row == 1 {
+                        r[0].max(0.0) as usize
+                    } else {
+                        crate::kernels::reduce::argmax_index(r)
+                    }
+                })
+                .collect()
+        }
+    };
+    let mut w: Vec<f32> = Vec::with_capacity(n);
+    for (i, &c) in classes.iter().enumerate() {
+        let cwv = *cw.get(c).ok_or_else(|| {
+            Error::invalid(
+                "fit",
+                "classWeight",
+                format!("a weight for class {c} (the label of sample {i})"),
+                format!("{} weights", cw.len()),
+            )
+        })?;
+        w.push(cwv);
+    }
+    if let Some(sw) = sample_weight {
+        let values = sw.f32s("fit", "sampleWeight")?;
+        if values.len() != n {
+            return Err(Error::shape(
+                "fit",
+                "sampleWeight",
+                format!("shape [{n}], one weight per sample"),
+                format!("shape {}", sw.shape()),
+            ));
+        }
+        w.iter_mut().zip(values).for_each(|(a, b)| *a *= b);
+    }
+    Ok(Some(Rc::new(Tensor::from_vec(
+        "fit",
+        w,
+        Shape::new(vec![n]),
+    )?)))
+}
+
 /// One `fit` call: the training samples (and validation samples), shuffled per epoch.
 pub struct Fit {
     pub train: Dataset,
@@ -119,14 +213,38 @@ pub struct Fit {
 
 impl Fit {
     /// `validation`: explicit (x, y), or the last `split` fraction of the training data.
-    pub fn new(x: Rc<Tensor>, y: Rc<Tensor>, validation: Option<(Rc<Tensor>, Rc<Tensor>)>, split: f64, shuffle: bool, seed: u64) -> Result<Fit> {
+    /// `sample_weight` ([n]) and `class_weight` (one weight per class, applied through
+    /// each sample's label: an int32 label, or the argmax of a one-hot row) multiply.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        x: Rc<Tensor>,
+        y: Rc<Tensor>,
+        validation: Option<(Rc<Tensor>, Rc<Tensor>)>,
+        split: f64,
+        shuffle: bool,
+        seed: u64,
+        sample_weight: Option<Rc<Tensor>>,
+        class_weight: Option<Vec<f32>>,
+    ) -> Result<Fit> {
         let mut train = Dataset::new("fit", x, y)?;
+        let weights = combine_weights(&train, sample_weight, class_weight)?;
+        if let Some(w) = weights {
+            train = train.with_weights("fit", w)?;
+        }
         let validation = match validation {
-            Some((vx, vy)) => Some(Dataset::new("fit", vx, vy).map_err(|e| Error { arg: format!("validationData ({})", e.arg), ..e })?),
+            Some((vx, vy)) => Some(Dataset::new("fit", vx, vy).map_err(|e| Error {
+                arg: format!("validationData ({})", e.arg),
+                ..e
+            })?),
             None if split > 0.0 => Some(train.split_last(split)?),
             None => None,
         };
-        Ok(Fit { train, validation, rng: Rng::new(seed), shuffle })
+        Ok(Fit {
+            train,
+            validation,
+            rng: Rng::new(seed),
+            shuffle,
+        })
     }
 
     /// Starts an epoch: a new order if shuffling.
@@ -139,9 +257,15 @@ impl Fit {
     /// Trains on training samples [start, end) of this epoch's order and updates
     /// `metrics` with that batch's predictions (made before the update, as Keras reports
     /// them); returns the loss.
-    pub fn train_batch(&mut self, model: &mut Sequential, start: usize, end: usize, metrics: &mut [Box<dyn Metric>]) -> Result<f32> {
-        let (x, y) = self.train.batch(start, end);
-        let loss = model.train_step(x, y)?;
+    pub fn train_batch(
+        &mut self,
+        model: &mut Sequential,
+        start: usize,
+        end: usize,
+        metrics: &mut [Box<dyn Metric>],
+    ) -> Result<f32> {
+        let (x, y, w) = self.train.weighted_batch(start, end);
+        let loss = model.train_step_weighted(x, y, w)?;
         for m in metrics {
             m.update(y, model.last_output())?;
         }
@@ -149,15 +273,27 @@ impl Fit {
     }
 
     /// Mean loss over the validation samples (inference mode), in batches, updating `metrics`.
-    pub fn validate(&mut self, model: &mut Sequential, batch_size: usize, metrics: &mut [Box<dyn Metric>]) -> Result<Option<f64>> {
-        let Some(v) = self.validation.as_mut() else { return Ok(None) };
+    pub fn validate(
+        &mut self,
+        model: &mut Sequential,
+        batch_size: usize,
+        metrics: &mut [Box<dyn Metric>],
+    ) -> Result<Option<f64>> {
+        let Some(v) = self.validation.as_mut() else {
+            return Ok(None);
+        };
         Ok(Some(mean_loss(model, v, batch_size, metrics)?))
     }
 }
 
 /// The mean loss over a whole dataset (each batch's mean loss weighted by its size),
 /// updating `metrics` along the way.
-pub fn mean_loss(model: &mut Sequential, data: &mut Dataset, batch_size: usize, metrics: &mut [Box<dyn Metric>]) -> Result<f64> {
+pub fn mean_loss(
+    model: &mut Sequential,
+    data: &mut Dataset,
+    batch_size: usize,
+    metrics: &mut [Box<dyn Metric>],
+) -> Result<f64> {
     let n = data.len();
     let (mut total, mut start) = (0.0f64, 0);
     let batch_size = batch_size.max(1);
@@ -179,17 +315,29 @@ mod tests {
 
     #[test]
     fn predict_in_batches_equals_one_pass_and_fit_trains() {
-        let layers = vec![("dense".to_string(), r#"{"units":3,"activation":"tanh"}"#.to_string()), ("dense".to_string(), r#"{"units":1}"#.to_string())];
+        let layers = vec![
+            (
+                "dense".to_string(),
+                r#"{"units":3,"activation":"tanh"}"#.to_string(),
+            ),
+            ("dense".to_string(), r#"{"units":1}"#.to_string()),
+        ];
         let mut m = Sequential::new(&layers, &[2], 4).unwrap();
         let mut r = Rng::new(2);
-        let x = Tensor::from_vec("x", (0..40).map(|_| r.normal()).collect(), Shape::new(vec![20, 2])).unwrap();
+        let x = Tensor::from_vec(
+            "x",
+            (0..40).map(|_| r.normal()).collect(),
+            Shape::new(vec![20, 2]),
+        )
+        .unwrap();
         let whole = m.predict(&x, 100).unwrap();
         let parts = m.predict(&x, 3).unwrap();
         assert_eq!(whole.data(), parts.data());
         let y: Vec<f32> = x.data().chunks(2).map(|p| p[0] - 2.0 * p[1]).collect();
         let y = Rc::new(Tensor::from_vec("y", y, Shape::new(vec![20, 1])).unwrap());
-        m.compile(("mse", ""), ("adam", r#"{"learningRate":0.05}"#)).unwrap();
-        let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, 7).unwrap();
+        m.compile(("mse", ""), ("adam", r#"{"learningRate":0.05}"#))
+            .unwrap();
+        let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, 7, None, None).unwrap();
         let first = fit.validate(&mut m, 4, &mut []).unwrap().unwrap();
         let mut mae = vec![crate::metrics::make("mae", "").unwrap()];
         for _ in 0..40 {

@@ -27,7 +27,11 @@ pub struct Sequential {
     grad_a: Tensor,
     grad_b: Tensor,
     loss: Option<LossOp>,
+    /// The same loss taking per-sample weights as a last input (fit's sampleWeight/classWeight).
+    weighted_loss: Option<LossOp>,
     optimizer: Option<Optimizer>,
+    /// Training steps taken (for error messages).
+    steps: u64,
     /// What the model was made and compiled with, for `save`: (kind, config) per
     /// layer, the seed, and the (name, config) of the loss and of the optimizer.
     specs: Vec<(String, String)>,
@@ -44,15 +48,27 @@ fn empty() -> Tensor {
 
 /// Prefixes a layer's error with its position, so messages say which layer failed.
 fn at_layer(e: Error, i: usize, kind: &str) -> Error {
-    Error { arg: format!("layers[{i}] ({kind}): {}", e.arg), ..e }
+    Error {
+        arg: format!("layers[{i}] ({kind}): {}", e.arg),
+        ..e
+    }
 }
 
 impl Sequential {
     /// Makes and builds `layers` (kind, JSON config) for samples of `input_shape`
     /// (without the batch axis), initializing parameters from `seed`.
-    pub fn new(layers: &[(String, String)], input_shape: &[usize], seed: u64) -> Result<Sequential> {
+    pub fn new(
+        layers: &[(String, String)],
+        input_shape: &[usize],
+        seed: u64,
+    ) -> Result<Sequential> {
         if layers.is_empty() {
-            return Err(Error::invalid("sequential", "layers", "at least one layer", "none"));
+            return Err(Error::invalid(
+                "sequential",
+                "layers",
+                "at least one layer",
+                "none",
+            ));
         }
         let mut rng = Rng::new(seed);
         let mut built = Vec::with_capacity(layers.len());
@@ -60,7 +76,9 @@ impl Sequential {
         let mut shape = input_shape.to_vec();
         for (i, (kind, config)) in layers.iter().enumerate() {
             let mut layer = layers::make(kind, config).map_err(|e| at_layer(e, i, kind))?;
-            shape = layer.build(&shape, &mut rng).map_err(|e| at_layer(e, i, kind))?;
+            shape = layer
+                .build(&shape, &mut rng)
+                .map_err(|e| at_layer(e, i, kind))?;
             shapes.push(shape.clone());
             built.push(layer);
         }
@@ -73,7 +91,9 @@ impl Sequential {
             grad_a: empty(),
             grad_b: empty(),
             loss: None,
+            weighted_loss: None,
             optimizer: None,
+            steps: 0,
             specs: layers.to_vec(),
             seed,
             compiled: None,
@@ -84,10 +104,15 @@ impl Sequential {
     pub fn compile(&mut self, loss: (&str, &str), optimizer: (&str, &str)) -> Result<()> {
         let (loss_spec, optimizer_spec) = (loss, optimizer);
         let loss = LossOp::new(loss.0, loss.1, false)?;
+        let weighted = LossOp::new(loss_spec.0, loss_spec.1, true)?;
         let optimizer = Optimizer::new(optimizer.0, optimizer.1)?;
         self.loss = Some(loss);
+        self.weighted_loss = Some(weighted);
         self.optimizer = Some(optimizer);
-        self.compiled = Some(((loss_spec.0.into(), loss_spec.1.into()), (optimizer_spec.0.into(), optimizer_spec.1.into())));
+        self.compiled = Some((
+            (loss_spec.0.into(), loss_spec.1.into()),
+            (optimizer_spec.0.into(), optimizer_spec.1.into()),
+        ));
         Ok(())
     }
 
@@ -99,6 +124,10 @@ impl Sequential {
     /// The per-sample input shape (without the batch axis), as given to `new`.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
+    }
+
+    pub fn optimizer_mut(&mut self) -> Option<&mut Optimizer> {
+        self.optimizer.as_mut()
     }
 
     pub fn seed(&self) -> u64 {
@@ -133,12 +162,19 @@ impl Sequential {
             let mut want = vec![0];
             want.extend_from_slice(&self.input_shape);
             let want = Shape::new(want).to_string().replacen('0', "batch", 1);
-            return Err(Error::shape("sequential", "x", format!("shape {want} (the model's inputShape)"), format!("shape {}", x.shape())));
+            return Err(Error::shape(
+                "sequential",
+                "x",
+                format!("shape {want} (the model's inputShape)"),
+                format!("shape {}", x.shape()),
+            ));
         }
         for i in 0..self.layers.len() {
             let (before, rest) = self.acts.split_at_mut(i);
             let input = if i == 0 { x } else { &before[i - 1] };
-            self.layers[i].forward(input, &mut rest[0], training).map_err(|e| at_layer(e, i, &self.kinds[i]))?;
+            self.layers[i]
+                .forward(input, &mut rest[0], training)
+                .map_err(|e| at_layer(e, i, &self.kinds[i]))?;
         }
         Ok(self.acts.last().expect("one layer at least"))
     }
@@ -146,19 +182,61 @@ impl Sequential {
     /// One training step on a batch: forward, loss, backward, update. Returns the loss
     /// (with regularization penalties). Inputs are checked before anything changes.
     pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<f32> {
+        self.train_step_weighted(x, y, None)
+    }
+
+    /// A training step with per-sample weights `w` (`[batch]`, Keras semantics).
+    /// A non-finite loss or gradient stops the step before the update (the weights
+    /// stay as they were) with an error naming the step and the first layer whose
+    /// output was not finite, or the loss.
+    pub fn train_step_weighted(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        w: Option<&Tensor>,
+    ) -> Result<f32> {
         let (Some(loss), Some(_)) = (&self.loss, &self.optimizer) else {
-            return Err(Error::state("trainOnBatch", "a compiled model (call compile first)", "a model without loss or optimizer"));
+            return Err(Error::state(
+                "trainOnBatch",
+                "a compiled model (call compile first)",
+                "a model without loss or optimizer",
+            ));
         };
         let loss_name = Op::name(loss);
         if x.dims().first() != y.dims().first() {
-            return Err(Error::shape(loss_name, "y", format!("{} samples, as x has", x.dims().first().copied().unwrap_or(0)), format!("shape {}", y.shape())));
+            return Err(Error::shape(
+                loss_name,
+                "y",
+                format!(
+                    "{} samples, as x has",
+                    x.dims().first().copied().unwrap_or(0)
+                ),
+                format!("shape {}", y.shape()),
+            ));
         }
         self.forward(x, true)?;
+        self.steps += 1;
         let pred = self.acts.last().expect("one layer at least");
-        let loss = self.loss.as_ref().expect("checked");
-        let value = loss.forward(&[y, pred])?;
-        let grads = loss.backward(&[y, pred], &value, &Tensor::full(value.shape().clone(), 1.0))?;
-        let gpred = grads.into_iter().nth(1).flatten().ok_or_else(|| Error::no_gradient(loss_name))?;
+        if pred.data().iter().any(|v| !v.is_finite()) {
+            return Err(self.non_finite(loss_name, f32::NAN));
+        }
+        let (loss, inputs): (&LossOp, Vec<&Tensor>) = match w {
+            Some(w) => (
+                self.weighted_loss.as_ref().expect("compiled"),
+                vec![y, pred, w],
+            ),
+            None => (self.loss.as_ref().expect("checked"), vec![y, pred]),
+        };
+        let value = loss.forward(&inputs)?;
+        if !value.data()[0].is_finite() {
+            return Err(self.non_finite(loss_name, value.data()[0]));
+        }
+        let grads = loss.backward(&inputs, &value, &Tensor::full(value.shape().clone(), 1.0))?;
+        let gpred = grads
+            .into_iter()
+            .nth(1)
+            .flatten()
+            .ok_or_else(|| Error::no_gradient(loss_name))?;
         let mut total = value.data()[0] as f64;
         for layer in &mut self.layers {
             for p in layer.params_mut() {
@@ -173,8 +251,25 @@ impl Sequential {
         self.grad_a.data_mut().copy_from_slice(gpred.data());
         for i in (0..self.layers.len()).rev() {
             let input = if i == 0 { x } else { &self.acts[i - 1] };
-            self.layers[i].backward(input, &self.acts[i], &self.grad_a, &mut self.grad_b).map_err(|e| at_layer(e, i, &self.kinds[i]))?;
+            self.layers[i]
+                .backward(input, &self.acts[i], &self.grad_a, &mut self.grad_b)
+                .map_err(|e| at_layer(e, i, &self.kinds[i]))?;
             std::mem::swap(&mut self.grad_a, &mut self.grad_b);
+        }
+        // A gradient that is not finite would poison every weight: stop before the update.
+        for (i, layer) in self.layers.iter().enumerate() {
+            for p in layer.params() {
+                if let Some(v) = p.grad.iter().find(|g| !g.is_finite()) {
+                    return Err(Error::numeric(
+                        "fit",
+                        format!("finite gradients (step {})", self.steps),
+                        format!(
+                            "{v} in the gradient of layers[{i}] ({}).{}",
+                            self.kinds[i], p.name
+                        ),
+                    ));
+                }
+            }
         }
         let optimizer = self.optimizer.as_mut().expect("checked");
         let mut values: Vec<&mut [f32]> = Vec::new();
@@ -193,12 +288,44 @@ impl Sequential {
     }
 }
 
+impl Sequential {
+    /// The error for a non-finite loss: names the step and the first layer whose output
+    /// holds a non-finite value, or the loss if every layer's output was finite.
+    fn non_finite(&self, loss_name: &str, value: f32) -> Error {
+        let at = self
+            .acts
+            .iter()
+            .position(|a| a.data().iter().any(|v| !v.is_finite()))
+            .map(|i| {
+                format!(
+                    "the output of layers[{i}] ({}) is the first that is not finite",
+                    self.kinds[i]
+                )
+            })
+            .unwrap_or_else(|| {
+                format!("every layer's output is finite: the loss ({loss_name}) made it")
+            });
+        let what = if value.is_nan() {
+            "not finite".to_string()
+        } else {
+            format!("{value}")
+        };
+        Error::numeric(
+            "fit",
+            format!("a finite loss (step {})", self.steps),
+            format!("{what}; {at}; lower the learning rate or check the data"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn specs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, c)| (k.to_string(), c.to_string())).collect()
+        list.iter()
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .collect()
     }
 
     #[test]
@@ -207,20 +334,52 @@ mod tests {
         let mut r = Rng::new(9);
         let (n, d) = (96, 4);
         let labels: Vec<i32> = (0..n).map(|i| (i % 3) as i32).collect();
-        let x: Vec<f32> = (0..n * d).map(|j| r.normal() * 0.5 + if (j % d) as i32 == labels[j / d] { 2.0 } else { 0.0 }).collect();
+        let x: Vec<f32> = (0..n * d)
+            .map(|j| {
+                r.normal() * 0.5
+                    + if (j % d) as i32 == labels[j / d] {
+                        2.0
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
         let x = Tensor::from_vec("x", x, Shape::new(vec![n, d])).unwrap();
         let y = Tensor::from_i32("y", labels, Shape::new(vec![n])).unwrap();
-        let mut m = Sequential::new(&specs(&[("dense", r#"{"units":16,"activation":"relu"}"#), ("dense", r#"{"units":3}"#)]), &[d], 1).unwrap();
-        m.compile(("crossEntropy", r#"{"fromLogits":true}"#), ("adam", r#"{"learningRate":0.05}"#)).unwrap();
+        let mut m = Sequential::new(
+            &specs(&[
+                ("dense", r#"{"units":16,"activation":"relu"}"#),
+                ("dense", r#"{"units":3}"#),
+            ]),
+            &[d],
+            1,
+        )
+        .unwrap();
+        m.compile(
+            ("crossEntropy", r#"{"fromLogits":true}"#),
+            ("adam", r#"{"learningRate":0.05}"#),
+        )
+        .unwrap();
         let first = m.train_step(&x, &y).unwrap();
         let mut last = first;
         for _ in 0..60 {
             last = m.train_step(&x, &y).unwrap();
         }
         assert!(last < 0.2 * first, "{first} → {last}");
-        let e = Sequential::new(&specs(&[("dense", r#"{"units":4}"#), ("conv2d", r#"{"filters":2,"kernelSize":3}"#)]), &[5], 1).err().unwrap();
+        let e = Sequential::new(
+            &specs(&[
+                ("dense", r#"{"units":4}"#),
+                ("conv2d", r#"{"filters":2,"kernelSize":3}"#),
+            ]),
+            &[5],
+            1,
+        )
+        .err()
+        .unwrap();
         assert!(e.arg.starts_with("layers[1] (conv2d): "), "{e}");
-        let e = m.forward(&Tensor::zeros(Shape::new(vec![2, 5])), false).unwrap_err();
+        let e = m
+            .forward(&Tensor::zeros(Shape::new(vec![2, 5])), false)
+            .unwrap_err();
         assert_eq!(e.to_string(), "sequential: invalid `x`: expected shape [batch, 4] (the model's inputShape), received shape [2, 5]");
     }
 }

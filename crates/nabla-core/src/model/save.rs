@@ -29,7 +29,12 @@ const MAX_HEADER: u64 = 100_000_000;
 
 /// A file that is not a model nabla can load.
 fn bad(what: impl Into<String>) -> Error {
-    Error::invalid("loadModel", "bytes", "a nabla model in the safetensors format", what)
+    Error::invalid(
+        "loadModel",
+        "bytes",
+        "a nabla model in the safetensors format",
+        what,
+    )
 }
 
 /// A JSON config string as it goes in the saved config: the object itself when it reads
@@ -48,7 +53,9 @@ fn config_string(v: Option<&Value>, at: &str) -> Result<String> {
     match v {
         Some(o @ Value::Object(_)) => Ok(o.to_string()),
         Some(Value::String(s)) => Ok(s.clone()),
-        _ => Err(bad(format!("a config whose {at}.config is not a JSON object"))),
+        _ => Err(bad(format!(
+            "a config whose {at}.config is not a JSON object"
+        ))),
     }
 }
 
@@ -76,7 +83,11 @@ pub fn save(model: &Sequential) -> Vec<u8> {
     let mut trainable = Vec::new();
     for (i, layer) in model.layers.iter().enumerate() {
         for p in layer.params() {
-            tensors.push((format!("layers.{i}.{}", p.name), p.value.dims().to_vec(), bytes(p.value.data())));
+            tensors.push((
+                format!("layers.{i}.{}", p.name),
+                p.value.dims().to_vec(),
+                bytes(p.value.data()),
+            ));
             if p.trainable {
                 trainable.push(p.value.dims().to_vec());
             }
@@ -101,7 +112,11 @@ pub fn save(model: &Sequential) -> Vec<u8> {
         }
         _ => (Value::Null, Value::Null),
     };
-    let layers: Vec<Value> = model.specs.iter().map(|(k, c)| json!({ "kind": k, "config": config_value(c) })).collect();
+    let layers: Vec<Value> = model
+        .specs
+        .iter()
+        .map(|(k, c)| json!({ "kind": k, "config": config_value(c) }))
+        .collect();
     let config = json!({
         "inputShape": model.input_shape,
         "seed": model.seed,
@@ -118,7 +133,10 @@ pub fn save(model: &Sequential) -> Vec<u8> {
     for (name, shape, b) in &tensors {
         let begin = data.len();
         data.extend_from_slice(b);
-        header.insert(name.clone(), json!({ "dtype": "F32", "shape": shape, "data_offsets": [begin, data.len()] }));
+        header.insert(
+            name.clone(),
+            json!({ "dtype": "F32", "shape": shape, "data_offsets": [begin, data.len()] }),
+        );
     }
     let mut head = Value::Object(header).to_string().into_bytes();
     while head.len() % 8 != 0 {
@@ -139,46 +157,76 @@ struct Entry {
 }
 
 fn entry(name: &str, v: &Value, data_len: usize) -> Result<Entry> {
-    let m = object(v, &format!("tensor `{name}`"), &["dtype", "shape", "data_offsets"])
-        .map_err(|_| bad(format!("a header whose tensor `{name}` is not {{dtype, shape, data_offsets}}")))?;
+    let m = object(
+        v,
+        &format!("tensor `{name}`"),
+        &["dtype", "shape", "data_offsets"],
+    )
+    .map_err(|_| {
+        bad(format!(
+            "a header whose tensor `{name}` is not {{dtype, shape, data_offsets}}"
+        ))
+    })?;
     match m.get("dtype") {
         Some(Value::String(d)) if d == "F32" => {}
-        Some(Value::String(d)) => return Err(bad(format!("tensor `{name}` of dtype {d} (nabla models are F32)"))),
+        Some(Value::String(d)) => {
+            return Err(bad(format!(
+                "tensor `{name}` of dtype {d} (nabla models are F32)"
+            )))
+        }
         _ => return Err(bad(format!("a header whose tensor `{name}` has no dtype"))),
     }
     let ints = |key: &str| -> Result<Vec<usize>> {
         let Some(Value::Array(a)) = m.get(key) else {
-            return Err(bad(format!("a header whose tensor `{name}` has no {key} array")));
+            return Err(bad(format!(
+                "a header whose tensor `{name}` has no {key} array"
+            )));
         };
         a.iter()
             .map(|x| x.as_u64().and_then(|u| usize::try_from(u).ok()))
             .collect::<Option<Vec<usize>>>()
-            .ok_or_else(|| bad(format!("a header whose tensor `{name}` has a {key} of non-integers")))
+            .ok_or_else(|| {
+                bad(format!(
+                    "a header whose tensor `{name}` has a {key} of non-integers"
+                ))
+            })
     };
     let shape = ints("shape")?;
     let offsets = ints("data_offsets")?;
     let [begin, end] = offsets[..] else {
-        return Err(bad(format!("a header whose tensor `{name}` has {} data_offsets, not 2", offsets.len())));
+        return Err(bad(format!(
+            "a header whose tensor `{name}` has {} data_offsets, not 2",
+            offsets.len()
+        )));
     };
     let size = shape.iter().try_fold(4usize, |n, &d| n.checked_mul(d));
     if begin > end || end > data_len {
         return Err(bad(format!("tensor `{name}` at bytes {begin}..{end} of a {data_len}-byte data section (truncated?)")));
     }
     if size != Some(end - begin) {
-        return Err(bad(format!("tensor `{name}` of shape {shape:?} in {} bytes", end - begin)));
+        return Err(bad(format!(
+            "tensor `{name}` of shape {shape:?} in {} bytes",
+            end - begin
+        )));
     }
     Ok(Entry { shape, begin, end })
 }
 
 fn floats(data: &[u8], e: &Entry) -> Vec<f32> {
-    data[e.begin..e.end].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    data[e.begin..e.end]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Reads a model written by `save`. Everything is checked; any problem is an
 /// `INVALID_ARGUMENT` error of `loadModel` saying what was wrong.
 pub fn load(bytes: &[u8]) -> Result<Sequential> {
     let Some(len) = bytes.get(..8) else {
-        return Err(bad(format!("{} bytes, fewer than the 8 of the header length", bytes.len())));
+        return Err(bad(format!(
+            "{} bytes, fewer than the 8 of the header length",
+            bytes.len()
+        )));
     };
     let n = u64::from_le_bytes(len.try_into().expect("8 bytes"));
     let rest = (bytes.len() - 8) as u64;
@@ -187,13 +235,16 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     }
     let (head, data) = bytes[8..].split_at(n as usize);
     let head = std::str::from_utf8(head).map_err(|_| bad("a header that is not UTF-8"))?;
-    let header: Value = serde_json::from_str(head).map_err(|e| bad(format!("a header that is not valid JSON ({e})")))?;
+    let header: Value = serde_json::from_str(head)
+        .map_err(|e| bad(format!("a header that is not valid JSON ({e})")))?;
     let Value::Object(mut header) = header else {
         return Err(bad("a header that is not a JSON object"));
     };
 
     // Metadata: format, version, config.
-    let meta = header.remove("__metadata__").ok_or_else(|| bad("a header without __metadata__ (not saved by nabla)"))?;
+    let meta = header
+        .remove("__metadata__")
+        .ok_or_else(|| bad("a header without __metadata__ (not saved by nabla)"))?;
     let meta = object(&meta, "__metadata__", &["format", "version", "config"])
         .map_err(|_| bad("__metadata__ other than {format, version, config}"))?;
     match meta.get("format") {
@@ -203,20 +254,36 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     }
     match meta.get("version") {
         Some(Value::String(v)) if v == crate::VERSION => {}
-        Some(Value::String(v)) => return Err(bad(format!("a model saved by nabla {v} (this is {})", crate::VERSION))),
+        Some(Value::String(v)) => {
+            return Err(bad(format!(
+                "a model saved by nabla {v} (this is {})",
+                crate::VERSION
+            )))
+        }
         _ => return Err(bad("__metadata__ without a version")),
     }
     let Some(Value::String(config)) = meta.get("config") else {
         return Err(bad("__metadata__ without a config string"));
     };
-    let config: Value = serde_json::from_str(config).map_err(|e| bad(format!("a config that is not valid JSON ({e})")))?;
-    let config = object(&config, "the config", &["inputShape", "seed", "layers", "loss", "optimizer"])?;
+    let config: Value = serde_json::from_str(config)
+        .map_err(|e| bad(format!("a config that is not valid JSON ({e})")))?;
+    let config = object(
+        &config,
+        "the config",
+        &["inputShape", "seed", "layers", "loss", "optimizer"],
+    )?;
     let input_shape = match config.get("inputShape") {
-        Some(Value::Array(a)) => a.iter().map(|x| x.as_u64().and_then(|u| usize::try_from(u).ok())).collect::<Option<Vec<usize>>>(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_u64().and_then(|u| usize::try_from(u).ok()))
+            .collect::<Option<Vec<usize>>>(),
         _ => None,
     }
     .ok_or_else(|| bad("a config whose inputShape is not an array of sizes"))?;
-    let seed = config.get("seed").and_then(Value::as_u64).ok_or_else(|| bad("a config whose seed is not an integer ≥ 0"))?;
+    let seed = config
+        .get("seed")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("a config whose seed is not an integer ≥ 0"))?;
     let Some(Value::Array(layer_list)) = config.get("layers") else {
         return Err(bad("a config whose layers is not an array"));
     };
@@ -224,13 +291,19 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     for (i, l) in layer_list.iter().enumerate() {
         let at = format!("layers[{i}]");
         let l = object(l, &at, &["kind", "config"])?;
-        specs.push((string_at(l, "kind", &at)?, config_string(l.get("config"), &at)?));
+        specs.push((
+            string_at(l, "kind", &at)?,
+            config_string(l.get("config"), &at)?,
+        ));
     }
     let loss = match config.get("loss") {
         Some(Value::Null) => None,
         Some(v) => {
             let m = object(v, "loss", &["name", "config"])?;
-            Some((string_at(m, "name", "loss")?, config_string(m.get("config"), "loss")?))
+            Some((
+                string_at(m, "name", "loss")?,
+                config_string(m.get("config"), "loss")?,
+            ))
         }
         None => return Err(bad("a config without loss")),
     };
@@ -238,8 +311,15 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
         Some(Value::Null) => None,
         Some(v) => {
             let m = object(v, "optimizer", &["name", "config", "steps"])?;
-            let steps = m.get("steps").and_then(Value::as_u64).ok_or_else(|| bad("a config whose optimizer.steps is not an integer ≥ 0"))?;
-            Some((string_at(m, "name", "optimizer")?, config_string(m.get("config"), "optimizer")?, steps))
+            let steps = m
+                .get("steps")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("a config whose optimizer.steps is not an integer ≥ 0"))?;
+            Some((
+                string_at(m, "name", "optimizer")?,
+                config_string(m.get("config"), "optimizer")?,
+                steps,
+            ))
         }
         None => return Err(bad("a config without optimizer")),
     };
@@ -253,7 +333,11 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
             Some(steps)
         }
         (None, None) => None,
-        _ => return Err(bad("a config with a loss but no optimizer, or an optimizer but no loss")),
+        _ => {
+            return Err(bad(
+                "a config with a loss but no optimizer, or an optimizer but no loss",
+            ))
+        }
     };
 
     // Tensors: each well-formed, together covering the data section exactly.
@@ -261,23 +345,45 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     for (name, v) in &header {
         entries.insert(name.clone(), entry(name, v, data.len())?);
     }
-    let mut spans: Vec<(usize, usize, &str)> = entries.iter().map(|(n, e)| (e.begin, e.end, n.as_str())).collect();
+    let mut spans: Vec<(usize, usize, &str)> = entries
+        .iter()
+        .map(|(n, e)| (e.begin, e.end, n.as_str()))
+        .collect();
     spans.sort();
     let mut at = 0;
     for (begin, end, name) in spans {
         if begin != at {
-            let what = if begin < at { "overlapping another" } else { "after a gap" };
-            return Err(bad(format!("tensor `{name}` at bytes {begin}..{end}, {what}")));
+            let what = if begin < at {
+                "overlapping another"
+            } else {
+                "after a gap"
+            };
+            return Err(bad(format!(
+                "tensor `{name}` at bytes {begin}..{end}, {what}"
+            )));
         }
         at = end;
     }
     if at != data.len() {
-        return Err(bad(format!("{} bytes of data after the last tensor", data.len() - at)));
+        return Err(bad(format!(
+            "{} bytes of data after the last tensor",
+            data.len() - at
+        )));
     }
-    fn take(entries: &mut BTreeMap<String, Entry>, data: &[u8], name: &str, dims: &[usize]) -> Result<Vec<f32>> {
-        let e = entries.remove(name).ok_or_else(|| bad(format!("no tensor `{name}`")))?;
+    fn take(
+        entries: &mut BTreeMap<String, Entry>,
+        data: &[u8],
+        name: &str,
+        dims: &[usize],
+    ) -> Result<Vec<f32>> {
+        let e = entries
+            .remove(name)
+            .ok_or_else(|| bad(format!("no tensor `{name}`")))?;
         if e.shape != dims {
-            return Err(bad(format!("tensor `{name}` of shape {:?} where the model has {dims:?}", e.shape)));
+            return Err(bad(format!(
+                "tensor `{name}` of shape {:?} where the model has {dims:?}",
+                e.shape
+            )));
         }
         Ok(floats(data, &e))
     }
@@ -286,7 +392,12 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     let mut trainable = Vec::new();
     for (i, layer) in model.layers.iter_mut().enumerate() {
         for p in layer.params_mut() {
-            let values = take(&mut entries, data, &format!("layers.{i}.{}", p.name), p.value.dims())?;
+            let values = take(
+                &mut entries,
+                data,
+                &format!("layers.{i}.{}", p.name),
+                p.value.dims(),
+            )?;
             p.value.data_mut().copy_from_slice(&values);
             if p.trainable {
                 trainable.push(p.value.dims().to_vec());
@@ -296,15 +407,29 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
 
     // Optimizer state: buffers 0..k of each trainable parameter, k read off the first.
     if let Some(steps) = steps {
-        let k = if trainable.is_empty() { 0 } else { (0..).take_while(|b| entries.contains_key(&format!("optimizer.0.{b}"))).count() };
+        let k = if trainable.is_empty() {
+            0
+        } else {
+            (0..)
+                .take_while(|b| entries.contains_key(&format!("optimizer.0.{b}")))
+                .count()
+        };
         let mut state = Vec::new();
         if steps > 0 {
             for (pi, dims) in trainable.iter().enumerate() {
-                state.push((0..k).map(|b| take(&mut entries, data, &format!("optimizer.{pi}.{b}"), dims)).collect::<Result<Vec<_>>>()?);
+                state.push(
+                    (0..k)
+                        .map(|b| take(&mut entries, data, &format!("optimizer.{pi}.{b}"), dims))
+                        .collect::<Result<Vec<_>>>()?,
+                );
             }
         }
         let optimizer = model.optimizer.as_mut().expect("compiled above");
-        optimizer.import_state(steps, state).map_err(|e| bad(format!("optimizer state that does not fit the optimizer ({e})")))?;
+        optimizer.import_state(steps, state).map_err(|e| {
+            bad(format!(
+                "optimizer state that does not fit the optimizer ({e})"
+            ))
+        })?;
     }
     if let Some(name) = entries.keys().next() {
         return Err(bad(format!("a tensor `{name}` the model does not have")));
@@ -321,13 +446,20 @@ mod tests {
     use crate::tensor::Tensor;
 
     fn specs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, c)| (k.to_string(), c.to_string())).collect()
+        list.iter()
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .collect()
     }
 
     fn normal(dims: &[usize], seed: u64) -> Tensor {
         let mut r = Rng::new(seed);
         let n: usize = dims.iter().product();
-        Tensor::from_vec("test", (0..n).map(|_| r.normal()).collect(), Shape::new(dims.to_vec())).unwrap()
+        Tensor::from_vec(
+            "test",
+            (0..n).map(|_| r.normal()).collect(),
+            Shape::new(dims.to_vec()),
+        )
+        .unwrap()
     }
 
     fn bits(t: &Tensor) -> Vec<u32> {
@@ -346,13 +478,19 @@ mod tests {
     }
 
     const MLP: &[(&str, &str)] = &[
-        ("dense", r#"{"units":16,"activation":"relu","kernelRegularizer":{"l2":0.001}}"#),
+        (
+            "dense",
+            r#"{"units":16,"activation":"relu","kernelRegularizer":{"l2":0.001}}"#,
+        ),
         ("batchNorm", ""),
         ("dropout", r#"{"rate":0.0}"#),
         ("dense", r#"{"units":3}"#),
     ];
     const CNN: &[(&str, &str)] = &[
-        ("conv2d", r#"{"filters":4,"kernelSize":3,"activation":"relu"}"#),
+        (
+            "conv2d",
+            r#"{"filters":4,"kernelSize":3,"activation":"relu"}"#,
+        ),
         ("batchNorm", "{}"),
         ("maxPool2d", r#"{"poolSize":2}"#),
         ("flatten", ""),
@@ -367,25 +505,41 @@ mod tests {
         dims.extend_from_slice(input);
         let x = normal(&dims, 5);
         let mut m = Sequential::new(&specs(layers), input, 7).unwrap();
-        m.compile(loss, ("adam", r#"{"learningRate":0.01}"#)).unwrap();
+        m.compile(loss, ("adam", r#"{"learningRate":0.01}"#))
+            .unwrap();
         for _ in 0..2 {
             m.train_step(&x, &y).unwrap();
         }
         let bytes = save(&m);
         let mut back = load(&bytes).unwrap();
         assert_eq!(param_bits(&back), param_bits(&m));
-        assert_eq!(bits(back.forward(&x, false).unwrap()), bits(m.forward(&x, false).unwrap()));
-        assert_eq!(save(&back), bytes, "saving a loaded model gives the same bytes");
+        assert_eq!(
+            bits(back.forward(&x, false).unwrap()),
+            bits(m.forward(&x, false).unwrap())
+        );
+        assert_eq!(
+            save(&back),
+            bytes,
+            "saving a loaded model gives the same bytes"
+        );
         // Uncompiled models save too.
         let fresh = Sequential::new(&specs(layers), input, 7).unwrap();
         let mut back = load(&save(&fresh)).unwrap();
         assert!(back.compiled().is_none());
         let mut fresh = fresh;
-        assert_eq!(bits(back.forward(&x, false).unwrap()), bits(fresh.forward(&x, false).unwrap()));
+        assert_eq!(
+            bits(back.forward(&x, false).unwrap()),
+            bits(fresh.forward(&x, false).unwrap())
+        );
     }
 
     fn labels(n: usize, classes: i32) -> Tensor {
-        Tensor::from_i32("y", (0..n as i32).map(|i| i % classes).collect(), Shape::new(vec![n])).unwrap()
+        Tensor::from_i32(
+            "y",
+            (0..n as i32).map(|i| i % classes).collect(),
+            Shape::new(vec![n]),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -397,7 +551,12 @@ mod tests {
     }
 
     /// 3 steps, save, load, 3 steps == 6 steps, params and losses compared by bits.
-    fn check_resume(layers: &[(&str, &str)], input: &[usize], classes: i32, optimizer: (&str, &str)) {
+    fn check_resume(
+        layers: &[(&str, &str)],
+        input: &[usize],
+        classes: i32,
+        optimizer: (&str, &str),
+    ) {
         let mut dims = vec![8];
         dims.extend_from_slice(input);
         let batches: Vec<Tensor> = (0..6).map(|s| normal(&dims, 100 + s)).collect();
@@ -429,37 +588,69 @@ mod tests {
     fn training_resumes_bit_for_bit() {
         for opt in [
             ("sgd", r#"{"learningRate":0.1,"momentum":0.9}"#),
-            ("sgd", r#"{"learningRate":0.1,"momentum":0.9,"nesterov":true}"#),
+            (
+                "sgd",
+                r#"{"learningRate":0.1,"momentum":0.9,"nesterov":true}"#,
+            ),
             ("sgd", r#"{"learningRate":0.1}"#),
             ("adam", r#"{"learningRate":0.01}"#),
-            ("adam", r#"{"learningRate":0.01,"amsgrad":true,"clipNorm":0.5}"#),
+            (
+                "adam",
+                r#"{"learningRate":0.01,"amsgrad":true,"clipNorm":0.5}"#,
+            ),
             ("adamW", ""),
             ("rmsprop", r#"{"momentum":0.5,"centered":true}"#),
-            ("adagrad", r#"{"lrDecay":0.1,"initialAccumulatorValue":0.1}"#),
+            (
+                "adagrad",
+                r#"{"lrDecay":0.1,"initialAccumulatorValue":0.1}"#,
+            ),
         ] {
             check_resume(MLP, &[4], 3, opt);
         }
         check_resume(CNN, &[6, 6, 2], 3, ("adam", r#"{"learningRate":0.01}"#));
-        check_resume(LSTM, &[5, 3], 2, ("sgd", r#"{"learningRate":0.1,"momentum":0.9}"#));
+        check_resume(
+            LSTM,
+            &[5, 3],
+            2,
+            ("sgd", r#"{"learningRate":0.1,"momentum":0.9}"#),
+        );
     }
 
     #[test]
     fn the_file_is_safetensors_with_nabla_metadata() {
         let mut m = Sequential::new(&specs(&[("dense", r#"{"units":2}"#)]), &[3], 11).unwrap();
-        m.compile(("mse", ""), ("sgd", r#"{"momentum":0.9}"#)).unwrap();
+        m.compile(("mse", ""), ("sgd", r#"{"momentum":0.9}"#))
+            .unwrap();
         // Compiled, not trained: no optimizer tensors, steps 0.
         let untrained = save(&m);
-        assert_eq!(load(&untrained).unwrap().optimizer().unwrap().iterations(), 0);
+        assert_eq!(
+            load(&untrained).unwrap().optimizer().unwrap().iterations(),
+            0
+        );
         assert_eq!(save(&load(&untrained).unwrap()), untrained);
-        m.train_step(&normal(&[4, 3], 1), &normal(&[4, 2], 2)).unwrap();
+        m.train_step(&normal(&[4, 3], 1), &normal(&[4, 2], 2))
+            .unwrap();
         let bytes = save(&m);
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
         assert_eq!(n % 8, 0);
-        let header: Value = serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
-        assert_eq!(header["layers.0.kernel"], json!({"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 24]}));
-        assert_eq!(header["layers.0.bias"], json!({"dtype": "F32", "shape": [2], "data_offsets": [24, 32]}));
-        assert_eq!(header["optimizer.0.0"], json!({"dtype": "F32", "shape": [3, 2], "data_offsets": [32, 56]}));
-        assert_eq!(header["optimizer.1.0"], json!({"dtype": "F32", "shape": [2], "data_offsets": [56, 64]}));
+        let header: Value =
+            serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        assert_eq!(
+            header["layers.0.kernel"],
+            json!({"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 24]})
+        );
+        assert_eq!(
+            header["layers.0.bias"],
+            json!({"dtype": "F32", "shape": [2], "data_offsets": [24, 32]})
+        );
+        assert_eq!(
+            header["optimizer.0.0"],
+            json!({"dtype": "F32", "shape": [3, 2], "data_offsets": [32, 56]})
+        );
+        assert_eq!(
+            header["optimizer.1.0"],
+            json!({"dtype": "F32", "shape": [2], "data_offsets": [56, 64]})
+        );
         assert_eq!(bytes.len(), 8 + n + 64);
         let meta = &header["__metadata__"];
         assert_eq!(meta["format"], "nabla");
@@ -475,16 +666,27 @@ mod tests {
                 "optimizer": {"name": "sgd", "config": {"momentum": 0.9}, "steps": 1},
             })
         );
-        let kernel: Vec<u8> = m.layers()[0].params()[0].value.data().iter().flat_map(|x| x.to_le_bytes()).collect();
+        let kernel: Vec<u8> = m.layers()[0].params()[0]
+            .value
+            .data()
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         assert_eq!(&bytes[8 + n..8 + n + 24], &kernel[..]);
     }
 
     /// Rewrites a saved file: `edit` changes the header (metadata config decoded into
     /// "__config__" for convenience), `data` the data section.
-    fn rewrite(bytes: &[u8], edit: impl FnOnce(&mut Map<String, Value>), data: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    fn rewrite(
+        bytes: &[u8],
+        edit: impl FnOnce(&mut Map<String, Value>),
+        data: impl FnOnce(&mut Vec<u8>),
+    ) -> Vec<u8> {
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let mut header: Map<String, Value> = serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
-        let config: Value = serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
+        let mut header: Map<String, Value> =
+            serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        let config: Value =
+            serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
         header.insert("__config__".into(), config);
         edit(&mut header);
         if let Some(c) = header.remove("__config__") {
@@ -501,14 +703,19 @@ mod tests {
 
     fn trained_mlp() -> Vec<u8> {
         let mut m = Sequential::new(&specs(MLP), &[4], 1).unwrap();
-        m.compile(("crossEntropy", r#"{"fromLogits":true}"#), ("adam", "")).unwrap();
+        m.compile(("crossEntropy", r#"{"fromLogits":true}"#), ("adam", ""))
+            .unwrap();
         m.train_step(&normal(&[6, 4], 1), &labels(6, 3)).unwrap();
         save(&m)
     }
 
     fn load_err(bytes: &[u8]) -> String {
         let e = load(bytes).err().expect("an error");
-        assert_eq!((e.code, e.op, e.arg.as_str()), (Code::InvalidArgument, "loadModel", "bytes"), "{e}");
+        assert_eq!(
+            (e.code, e.op, e.arg.as_str()),
+            (Code::InvalidArgument, "loadModel", "bytes"),
+            "{e}"
+        );
         e.received
     }
 
@@ -519,54 +726,277 @@ mod tests {
         // Unchanged through `rewrite` (header re-serialized without padding): still loads.
         assert!(load(&rewrite(&good, |_| {}, |_| {})).is_ok());
         // A config given as a JSON string (how save writes configs it cannot round-trip).
-        let as_string = rewrite(&good, |h| h["__config__"]["layers"][0]["config"] = json!(r#"{"units":16,"activation":"relu","kernelRegularizer":{"l2":0.001}}"#), |_| {});
+        let as_string = rewrite(
+            &good,
+            |h| {
+                h["__config__"]["layers"][0]["config"] =
+                    json!(r#"{"units":16,"activation":"relu","kernelRegularizer":{"l2":0.001}}"#)
+            },
+            |_| {},
+        );
         assert_eq!(save(&load(&as_string).unwrap()), good);
 
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
             ("empty", vec![], "0 bytes, fewer than the 8"),
-            ("huge header", [u64::MAX.to_le_bytes().to_vec(), good[8..].to_vec()].concat(), "header length of"),
-            ("not utf-8", rewrite(&good, |_| {}, |_| {}).into_iter().enumerate().map(|(i, b)| if i == 9 { 0xff } else { b }).collect(), "not UTF-8"),
-            ("not json", [8u64.to_le_bytes().to_vec(), b"{\"a\":   ".to_vec()].concat(), "not valid JSON"),
-            ("array header", [8u64.to_le_bytes().to_vec(), b"[]      ".to_vec()].concat(), "not a JSON object"),
-            ("no metadata", rewrite(&good, |h| { h.remove("__config__"); h.remove("__metadata__"); }, |_| {}), "without __metadata__"),
-            ("other format", rewrite(&good, |h| h["__metadata__"]["format"] = json!("pt"), |_| {}), "format \"pt\""),
-            ("other version", rewrite(&good, |h| h["__metadata__"]["version"] = json!("0.0.1"), |_| {}), "saved by nabla 0.0.1"),
-            ("config not json", rewrite(&good, |h| { h.remove("__config__"); h["__metadata__"]["config"] = json!("{"); }, |_| {}), "config that is not valid JSON"),
-            ("unknown kind", rewrite(&good, |h| h["__config__"]["layers"][0]["kind"] = json!("dense3d"), |_| {}), "\"dense3d\""),
-            ("bad layer config", rewrite(&good, |h| h["__config__"]["layers"][0]["config"]["units"] = json!(-1), |_| {}), "cannot make a model"),
-            ("no layers", rewrite(&good, |h| h["__config__"]["layers"] = json!([]), |_| {}), "cannot make a model"),
-            ("unknown config key", rewrite(&good, |h| h["__config__"]["extra"] = json!(1), |_| {}), "unknown key \"extra\""),
-            ("bad seed", rewrite(&good, |h| h["__config__"]["seed"] = json!(-1), |_| {}), "seed"),
-            ("bad input shape", rewrite(&good, |h| h["__config__"]["inputShape"] = json!([5]), |_| {}), "shape"),
-            ("loss without optimizer", rewrite(&good, |h| h["__config__"]["optimizer"] = Value::Null, |_| {}), "a loss but no optimizer"),
-            ("unknown optimizer", rewrite(&good, |h| h["__config__"]["optimizer"]["name"] = json!("lion"), |_| {}), "\"lion\""),
-            ("other optimizer", rewrite(&good, |h| h["__config__"]["optimizer"]["name"] = json!("rmsprop"), |_| {}), "does not fit the optimizer"),
-            ("missing tensor", rewrite(&good, |h| { h.remove("optimizer.3.1"); }, |_| {}), "gap"),
-            ("missing last tensor", {
-                let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
-                let len = good.len() - 8 - n;
-                rewrite(&good, |h| {
-                    let last = h.iter().find(|(_, v)| v["data_offsets"][1] == json!(len)).map(|(k, _)| k.clone()).unwrap();
-                    h.remove(&last);
-                }, |d| d.truncate(d.len() - 12))
-            }, "no tensor"),
-            ("extra tensor", rewrite(&good, |h| { h.insert("layers.9.kernel".into(), json!({"dtype":"F32","shape":[1],"data_offsets":[0,0]})); }, |_| {}), "shape [1] in 0 bytes"),
-            ("extra optimizer buffer", {
-                let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
-                let len = good.len() - 8 - n;
-                rewrite(&good, |h| { h.insert("optimizer.0.2".into(), json!({"dtype":"F32","shape":[4,16],"data_offsets":[len, len + 256]})); }, |d| d.extend(vec![0; 256]))
-            }, "no tensor `optimizer.1.2`"),
-            ("stray tensor", {
-                let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
-                let len = good.len() - 8 - n;
-                rewrite(&good, |h| { h.insert("extra".into(), json!({"dtype":"F32","shape":[],"data_offsets":[len, len + 4]})); }, |d| d.extend([0; 4]))
-            }, "a tensor `extra` the model does not have"),
-            ("wrong shape", rewrite(&good, |h| h["layers.0.kernel"]["shape"] = json!([16, 4]), |_| {}), "shape [16, 4] where the model has [4, 16]"),
-            ("wrong dtype", rewrite(&good, |h| h["layers.0.bias"]["dtype"] = json!("F16"), |_| {}), "dtype F16"),
-            ("bad offsets", rewrite(&good, |h| h["layers.0.bias"]["data_offsets"] = json!([1, 65]), |_| {}), "overlapping"),
-            ("offsets past the end", rewrite(&good, |h| h["layers.0.bias"]["data_offsets"] = json!([1_000_000, 1_000_064]), |_| {}), "truncated"),
-            ("huge shape", rewrite(&good, |h| h["layers.0.bias"]["shape"] = json!([u64::MAX, u64::MAX]), |_| {}), "in 64 bytes"),
-            ("trailing data", rewrite(&good, |_| {}, |d| d.extend([0; 4])), "4 bytes of data after"),
+            (
+                "huge header",
+                [u64::MAX.to_le_bytes().to_vec(), good[8..].to_vec()].concat(),
+                "header length of",
+            ),
+            (
+                "not utf-8",
+                rewrite(&good, |_| {}, |_| {})
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| if i == 9 { 0xff } else { b })
+                    .collect(),
+                "not UTF-8",
+            ),
+            (
+                "not json",
+                [8u64.to_le_bytes().to_vec(), b"{\"a\":   ".to_vec()].concat(),
+                "not valid JSON",
+            ),
+            (
+                "array header",
+                [8u64.to_le_bytes().to_vec(), b"[]      ".to_vec()].concat(),
+                "not a JSON object",
+            ),
+            (
+                "no metadata",
+                rewrite(
+                    &good,
+                    |h| {
+                        h.remove("__config__");
+                        h.remove("__metadata__");
+                    },
+                    |_| {},
+                ),
+                "without __metadata__",
+            ),
+            (
+                "other format",
+                rewrite(&good, |h| h["__metadata__"]["format"] = json!("pt"), |_| {}),
+                "format \"pt\"",
+            ),
+            (
+                "other version",
+                rewrite(
+                    &good,
+                    |h| h["__metadata__"]["version"] = json!("0.0.1"),
+                    |_| {},
+                ),
+                "saved by nabla 0.0.1",
+            ),
+            (
+                "config not json",
+                rewrite(
+                    &good,
+                    |h| {
+                        h.remove("__config__");
+                        h["__metadata__"]["config"] = json!("{");
+                    },
+                    |_| {},
+                ),
+                "config that is not valid JSON",
+            ),
+            (
+                "unknown kind",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["layers"][0]["kind"] = json!("dense3d"),
+                    |_| {},
+                ),
+                "\"dense3d\"",
+            ),
+            (
+                "bad layer config",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["layers"][0]["config"]["units"] = json!(-1),
+                    |_| {},
+                ),
+                "cannot make a model",
+            ),
+            (
+                "no layers",
+                rewrite(&good, |h| h["__config__"]["layers"] = json!([]), |_| {}),
+                "cannot make a model",
+            ),
+            (
+                "unknown config key",
+                rewrite(&good, |h| h["__config__"]["extra"] = json!(1), |_| {}),
+                "unknown key \"extra\"",
+            ),
+            (
+                "bad seed",
+                rewrite(&good, |h| h["__config__"]["seed"] = json!(-1), |_| {}),
+                "seed",
+            ),
+            (
+                "bad input shape",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["inputShape"] = json!([5]),
+                    |_| {},
+                ),
+                "shape",
+            ),
+            (
+                "loss without optimizer",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["optimizer"] = Value::Null,
+                    |_| {},
+                ),
+                "a loss but no optimizer",
+            ),
+            (
+                "unknown optimizer",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["optimizer"]["name"] = json!("lion"),
+                    |_| {},
+                ),
+                "\"lion\"",
+            ),
+            (
+                "other optimizer",
+                rewrite(
+                    &good,
+                    |h| h["__config__"]["optimizer"]["name"] = json!("rmsprop"),
+                    |_| {},
+                ),
+                "does not fit the optimizer",
+            ),
+            (
+                "missing tensor",
+                rewrite(
+                    &good,
+                    |h| {
+                        h.remove("optimizer.3.1");
+                    },
+                    |_| {},
+                ),
+                "gap",
+            ),
+            (
+                "missing last tensor",
+                {
+                    let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+                    let len = good.len() - 8 - n;
+                    rewrite(
+                        &good,
+                        |h| {
+                            let last = h
+                                .iter()
+                                .find(|(_, v)| v["data_offsets"][1] == json!(len))
+                                .map(|(k, _)| k.clone())
+                                .unwrap();
+                            h.remove(&last);
+                        },
+                        |d| d.truncate(d.len() - 12),
+                    )
+                },
+                "no tensor",
+            ),
+            (
+                "extra tensor",
+                rewrite(
+                    &good,
+                    |h| {
+                        h.insert(
+                            "layers.9.kernel".into(),
+                            json!({"dtype":"F32","shape":[1],"data_offsets":[0,0]}),
+                        );
+                    },
+                    |_| {},
+                ),
+                "shape [1] in 0 bytes",
+            ),
+            (
+                "extra optimizer buffer",
+                {
+                    let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+                    let len = good.len() - 8 - n;
+                    rewrite(
+                        &good,
+                        |h| {
+                            h.insert("optimizer.0.2".into(), json!({"dtype":"F32","shape":[4,16],"data_offsets":[len, len + 256]}));
+                        },
+                        |d| d.extend(vec![0; 256]),
+                    )
+                },
+                "no tensor `optimizer.1.2`",
+            ),
+            (
+                "stray tensor",
+                {
+                    let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+                    let len = good.len() - 8 - n;
+                    rewrite(
+                        &good,
+                        |h| {
+                            h.insert(
+                                "extra".into(),
+                                json!({"dtype":"F32","shape":[],"data_offsets":[len, len + 4]}),
+                            );
+                        },
+                        |d| d.extend([0; 4]),
+                    )
+                },
+                "a tensor `extra` the model does not have",
+            ),
+            (
+                "wrong shape",
+                rewrite(
+                    &good,
+                    |h| h["layers.0.kernel"]["shape"] = json!([16, 4]),
+                    |_| {},
+                ),
+                "shape [16, 4] where the model has [4, 16]",
+            ),
+            (
+                "wrong dtype",
+                rewrite(
+                    &good,
+                    |h| h["layers.0.bias"]["dtype"] = json!("F16"),
+                    |_| {},
+                ),
+                "dtype F16",
+            ),
+            (
+                "bad offsets",
+                rewrite(
+                    &good,
+                    |h| h["layers.0.bias"]["data_offsets"] = json!([1, 65]),
+                    |_| {},
+                ),
+                "overlapping",
+            ),
+            (
+                "offsets past the end",
+                rewrite(
+                    &good,
+                    |h| h["layers.0.bias"]["data_offsets"] = json!([1_000_000, 1_000_064]),
+                    |_| {},
+                ),
+                "truncated",
+            ),
+            (
+                "huge shape",
+                rewrite(
+                    &good,
+                    |h| h["layers.0.bias"]["shape"] = json!([u64::MAX, u64::MAX]),
+                    |_| {},
+                ),
+                "in 64 bytes",
+            ),
+            (
+                "trailing data",
+                rewrite(&good, |_| {}, |d| d.extend([0; 4])),
+                "4 bytes of data after",
+            ),
         ];
         for (what, bytes, expect) in cases {
             let received = load_err(&bytes);

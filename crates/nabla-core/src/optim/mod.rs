@@ -213,6 +213,26 @@ impl Optimizer {
         self.steps
     }
 
+    /// Sets the base learning rate (the schedule, if any, applies on top): for callbacks
+    /// such as reduceLROnPlateau.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(Error::invalid(
+                self.name,
+                "learningRate",
+                "a finite number ≥ 0",
+                format!("{lr}"),
+            ));
+        }
+        self.lr = lr;
+        Ok(())
+    }
+
+    /// The base learning rate (before the schedule).
+    pub fn base_learning_rate(&self) -> f64 {
+        self.lr
+    }
+
     /// The learning rate the next step will use.
     pub fn learning_rate(&self) -> f64 {
         self.schedule.at(self.lr, self.steps)
