@@ -543,6 +543,12 @@ impl Model {
         Ok(())
     }
 
+    /// Warnings about the compiled loss for this model's output (see `compile`).
+    #[wasm_bindgen(js_name = compileWarnings)]
+    pub fn compile_warnings(&self) -> Vec<String> {
+        self.m.compile_warnings()
+    }
+
     /// Current metric values (training, or validation/evaluation), in compile order.
     #[wasm_bindgen(js_name = metricResults)]
     pub fn metric_results(&self, validation: bool) -> Vec<f64> {

@@ -30,6 +30,8 @@ export interface CompileOptions {
   optimizer: Optimizer | string;
   /** Reported per epoch (and for validation, as valAccuracy, ...), computed in wasm. */
   metrics?: readonly MetricSpec[];
+  /** Do not print the loss/output warnings (compile still returns them). */
+  silent?: boolean;
 }
 
 /** `loss`, `valLoss`, and each metric by name (validation ones prefixed `val`). */
@@ -162,7 +164,13 @@ export class Sequential {
     return this.#m;
   }
 
-  compile(options: CompileOptions): void {
+  /**
+   * Sets the loss, the optimizer and the metrics. Returns (and prints with console.warn)
+   * warnings when the loss does not fit the model's output — probabilities into a
+   * from-logits loss, logits into a probability loss, MSE on a classifier, a binary loss
+   * on exclusive classes — each naming the fix.
+   */
+  compile(options: CompileOptions): string[] {
     const m = this.#model("compile");
     const spec = (x: unknown, what: string): [string, string] => {
       if (typeof x === "string") return [x, "{}"];
@@ -177,6 +185,9 @@ export class Sequential {
     const metrics = (options.metrics ?? []).map((x) => (typeof x === "string" ? { name: x, config: {} } : { name: x?.name, config: x?.config ?? {} }));
     core(() => m.compile(loss, lossConfig, opt, optConfig, JSON.stringify(metrics)));
     this.#metrics = metrics.map((x) => String(x.name));
+    const warnings = m.compileWarnings();
+    if (!options.silent) for (const w of warnings) console.warn(`nabla: ${w}`);
+    return warnings;
   }
 
   /** One training step; returns the loss. */

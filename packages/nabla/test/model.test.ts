@@ -91,6 +91,25 @@ describe("Sequential", () => {
     expect(thrown(() => nb.loadModel(bad)).message).toMatch(/^loadModel: invalid `bytes`: expected a nabla model in the safetensors format/);
   });
 
+  it("compile warns, naming the fix, when the loss does not fit the model's output", () => {
+    const head = (activation?: "softmax") => nb.sequential([nb.layers.dense({ units: 3, ...(activation ? { activation } : {}) })], { inputShape: [4] });
+    expect(head().compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: "adam" })).toEqual([]);
+    const [w1] = head("softmax").compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: "adam", silent: true });
+    expect(w1).toMatch(/ends in softmax .* remove the final activation/);
+    const [w2] = head().compile({ loss: nb.losses.crossEntropy(), optimizer: "adam", silent: true });
+    expect(w2).toMatch(/outputs logits .* pass fromLogits: true/);
+    const [w3] = head("softmax").compile({ loss: "mse", optimizer: "adam", silent: true });
+    expect(w3).toMatch(/^mse: .* use crossEntropy/);
+  });
+
+  it("validationData is evaluated each epoch", async () => {
+    const { x, y } = blobs(90, 12);
+    const v = blobs(30, 13);
+    const h = await mlp().fit(x, y, { epochs: 2, validationData: [v.x, v.y] });
+    expect(h.history.valLoss).toHaveLength(2);
+    expect(h.history.valAccuracy).toHaveLength(2);
+  });
+
   it("summary, getWeights, setWeights, trainOnBatch", () => {
     const m = mlp();
     expect(m.summary()).toContain("dense");

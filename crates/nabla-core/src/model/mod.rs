@@ -1,6 +1,7 @@
 //! Models. `Sequential` runs a stack of layers; a training step — forward, loss,
 //! backward, optimizer update — is one call, on buffers reused from step to step.
 
+mod advice;
 pub mod data;
 pub mod fit;
 
