@@ -48,6 +48,25 @@ impl Rng {
         }
     }
 
+    /// The full state (for saving a model mid-training): the four words, then whether a
+    /// Box–Muller spare is pending and its bits.
+    pub fn state(&self) -> [u32; 6] {
+        let (has, bits) = self.spare.map_or((0, 0), |z| (1, z.to_bits()));
+        [self.s[0], self.s[1], self.s[2], self.s[3], has, bits]
+    }
+
+    /// An Rng continuing exactly where `state()` was taken.
+    pub fn from_state(st: [u32; 6]) -> Option<Rng> {
+        let s = [st[0], st[1], st[2], st[3]];
+        if s == [0; 4] || st[4] > 1 {
+            return None;
+        }
+        Some(Rng {
+            s,
+            spare: (st[4] == 1).then(|| f32::from_bits(st[5])),
+        })
+    }
+
     pub fn next_u32(&mut self) -> u32 {
         let s = &mut self.s;
         let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);

@@ -643,7 +643,7 @@ impl Model {
     #[wasm_bindgen(js_name = fitEpoch)]
     pub fn fit_epoch(&mut self) {
         if let Some(f) = &mut self.fit {
-            f.epoch();
+            f.epoch(&mut self.m);
         }
     }
 

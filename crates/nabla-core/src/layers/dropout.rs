@@ -60,6 +60,22 @@ impl Layer for Dropout {
         Vec::new()
     }
 
+    fn rng_state(&self) -> Option<[u32; 6]> {
+        Some(self.rng.state())
+    }
+
+    fn set_rng_state(&mut self, state: [u32; 6]) -> Result<()> {
+        self.rng = Rng::from_state(state).ok_or_else(|| {
+            crate::error::Error::invalid(
+                "dropout",
+                "state",
+                "a generator state",
+                format!("{state:?}"),
+            )
+        })?;
+        Ok(())
+    }
+
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
         super::check_input("dropout", x, &self.shape)?;
         y.resize(x.dims());

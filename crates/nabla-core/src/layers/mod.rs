@@ -121,6 +121,17 @@ pub trait Layer {
         Vec::new()
     }
 
+    /// The state of the layer's own random generator (dropout), to save mid-training.
+    fn rng_state(&self) -> Option<[u32; 6]> {
+        None
+    }
+
+    /// Restores `rng_state`; layers without a generator ignore it.
+    fn set_rng_state(&mut self, state: [u32; 6]) -> Result<()> {
+        let _ = state;
+        Ok(())
+    }
+
     /// `y = layer(x)` for a batch; `training` switches dropout and batch statistics.
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()>;
 

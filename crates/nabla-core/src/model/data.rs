@@ -131,8 +131,11 @@ impl Dataset {
         }
     }
 
-    /// A new random order (Fisher–Yates with `rng`).
+    /// A new random order (Fisher–Yates with `rng`) of the samples in their natural
+    /// order, so an epoch's order depends only on the generator's state (a resumed
+    /// run shuffles as an uninterrupted one).
     pub fn shuffle(&mut self, rng: &mut Rng) {
+        self.order.sort_unstable();
         for i in (1..self.order.len()).rev() {
             let j = (rng.next_u32() as u64 * (i as u64 + 1) >> 32) as usize;
             self.order.swap(i, j);

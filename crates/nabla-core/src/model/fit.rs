@@ -7,7 +7,6 @@ use super::data::Dataset;
 use super::Sequential;
 use crate::error::{Error, Result};
 use crate::metrics::Metric;
-use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 use std::rc::Rc;
@@ -207,7 +206,6 @@ fn combine_weights(
 pub struct Fit {
     pub train: Dataset,
     pub validation: Option<Dataset>,
-    rng: Rng,
     shuffle: bool,
 }
 
@@ -239,18 +237,18 @@ impl Fit {
             None if split > 0.0 => Some(train.split_last(split)?),
             None => None,
         };
+        let _ = seed; // the shuffle order comes from the model's own generator
         Ok(Fit {
             train,
             validation,
-            rng: Rng::new(seed),
             shuffle,
         })
     }
 
-    /// Starts an epoch: a new order if shuffling.
-    pub fn epoch(&mut self) {
+    /// Starts an epoch: a new order from the model's generator if shuffling.
+    pub fn epoch(&mut self, model: &mut Sequential) {
         if self.shuffle {
-            self.train.shuffle(&mut self.rng);
+            self.train.shuffle(&mut model.shuffle_rng);
         }
     }
 
@@ -312,6 +310,7 @@ pub fn mean_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
 
     #[test]
     fn predict_in_batches_equals_one_pass_and_fit_trains() {
@@ -341,7 +340,7 @@ mod tests {
         let first = fit.validate(&mut m, 4, &mut []).unwrap().unwrap();
         let mut mae = vec![crate::metrics::make("mae", "").unwrap()];
         for _ in 0..40 {
-            fit.epoch();
+            fit.epoch(&mut m);
             for s in (0..fit.train.len()).step_by(5) {
                 fit.train_batch(&mut m, s, s + 5, &mut mae).unwrap();
             }

@@ -33,6 +33,9 @@ pub struct Sequential {
     optimizer: Option<Optimizer>,
     /// Training steps taken (for error messages).
     steps: u64,
+    /// Orders the samples of each `fit` epoch; lives with the model (and is saved) so a
+    /// resumed run shuffles exactly as an uninterrupted one.
+    pub(crate) shuffle_rng: Rng,
     /// What the model was made and compiled with, for `save`: (kind, config) per
     /// layer, the seed, and the (name, config) of the loss and of the optimizer.
     specs: Vec<(String, String)>,
@@ -95,6 +98,7 @@ impl Sequential {
             weighted_loss: None,
             optimizer: None,
             steps: 0,
+            shuffle_rng: Rng::new(seed ^ 0x5EED_5EED_5EED_5EED),
             specs: layers.to_vec(),
             seed,
             compiled: None,

@@ -117,12 +117,20 @@ pub fn save(model: &Sequential) -> Vec<u8> {
         .iter()
         .map(|(k, c)| json!({ "kind": k, "config": config_value(c) }))
         .collect();
+    // Random generators mid-stream: the shuffle order's and each dropout layer's.
+    let layer_rngs: Vec<Value> = model
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.rng_state().map(|s| json!([i, s])))
+        .collect();
     let config = json!({
         "inputShape": model.input_shape,
         "seed": model.seed,
         "layers": layers,
         "loss": loss,
         "optimizer": optimizer,
+        "rng": { "shuffle": model.shuffle_rng.state(), "layers": layer_rngs },
     });
     let mut header = Map::new();
     header.insert(
@@ -270,7 +278,7 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     let config = object(
         &config,
         "the config",
-        &["inputShape", "seed", "layers", "loss", "optimizer"],
+        &["inputShape", "seed", "layers", "loss", "optimizer", "rng"],
     )?;
     let input_shape = match config.get("inputShape") {
         Some(Value::Array(a)) => a
@@ -434,7 +442,53 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     if let Some(name) = entries.keys().next() {
         return Err(bad(format!("a tensor `{name}` the model does not have")));
     }
+    if let Some(rng) = config.get("rng") {
+        restore_rngs(&mut model, rng)?;
+    }
     Ok(model)
+}
+
+/// Restores the generators saved under "rng" (the shuffle order's and the layers').
+fn restore_rngs(model: &mut Sequential, rng: &Value) -> Result<()> {
+    let state = |v: &Value, what: &str| -> Result<[u32; 6]> {
+        let words: Option<Vec<u32>> = v.as_array().map(|a| {
+            a.iter()
+                .filter_map(|w| w.as_u64().and_then(|w| u32::try_from(w).ok()))
+                .collect()
+        });
+        match words {
+            Some(w) if w.len() == 6 => Ok([w[0], w[1], w[2], w[3], w[4], w[5]]),
+            _ => Err(bad(format!(
+                "a config whose {what} generator state is not 6 words"
+            ))),
+        }
+    };
+    let m = object(rng, "rng", &["shuffle", "layers"])?;
+    if let Some(s) = m.get("shuffle") {
+        model.shuffle_rng = crate::rng::Rng::from_state(state(s, "rng.shuffle")?)
+            .ok_or_else(|| bad("an invalid rng.shuffle state"))?;
+    }
+    for entry in m
+        .get("layers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let pair = entry
+            .as_array()
+            .filter(|p| p.len() == 2)
+            .ok_or_else(|| bad("rng.layers entries that are not [index, state]"))?;
+        let i = pair[0]
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < model.layers.len())
+            .ok_or_else(|| bad("an rng.layers index outside the model"))?;
+        let s = state(&pair[1], "rng.layers")?;
+        model.layers[i]
+            .set_rng_state(s)
+            .map_err(|e| bad(format!("a layer generator state the layer refuses ({e})")))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -655,7 +709,11 @@ mod tests {
         let meta = &header["__metadata__"];
         assert_eq!(meta["format"], "nabla");
         assert_eq!(meta["version"], crate::VERSION);
-        let config: Value = serde_json::from_str(meta["config"].as_str().unwrap()).unwrap();
+        let mut config: Value = serde_json::from_str(meta["config"].as_str().unwrap()).unwrap();
+        // The generators' states: the shuffle order's (6 words), no dropout layer here.
+        let rng = config.as_object_mut().unwrap().remove("rng").unwrap();
+        assert_eq!(rng["shuffle"].as_array().unwrap().len(), 6);
+        assert_eq!(rng["layers"], json!([]));
         assert_eq!(
             config,
             json!({
