@@ -4,6 +4,10 @@
 //! approximations) lane by lane. Every operation has one definition of its result, the
 //! wasm instruction's, and the array version computes exactly that, bit for bit.
 
+// Method names mirror the wasm instructions (add, mul, shl...) rather than std::ops,
+// whose by-value operator forms would hide which instruction each line issues.
+#![allow(clippy::should_implement_trait)]
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use core::arch::wasm32::*;
