@@ -31,5 +31,5 @@ fi
 cp "$cache" "$raw"
 
 log "bundling packages/nabla"
-(cd packages/nabla && pnpm exec rollup -c --silent)
+(cd packages/nabla && rm -rf dist && pnpm exec rollup -c --silent)
 log "built: packages/nabla/dist ($(stat -c %s packages/nabla/dist/nabla_bg.wasm) bytes of wasm)"

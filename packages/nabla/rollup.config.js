@@ -14,9 +14,10 @@ const copyWasm = {
 
 export default [
   {
-    input: "src/index.ts",
-    output: { file: "dist/index.js", format: "es", sourcemap: true },
-    external: [/^node:/],
+    // One shared chunk for the API, one small file per runtime entry.
+    input: { index: "src/index.ts", workerd: "src/entry/workerd.ts" },
+    output: { dir: "dist", format: "es", sourcemap: true, entryFileNames: "[name].js", chunkFileNames: "core.js" },
+    external: [/^node:/, /\.wasm$/],
     plugins: [typescript({ tsconfig: "./tsconfig.json", outDir: "dist", rootDir: "src", sourceMap: true, inlineSources: true }), copyWasm],
   },
   {

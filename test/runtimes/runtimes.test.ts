@@ -1,7 +1,7 @@
 // One package, several runtimes: the packed tarball (as users get it) runs the same
 // smoke-and-train script in Node, Deno and Bun; the losses must fall and be
 // bit-identical across runtimes, and a bad call must raise a NablaError with its code.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ beforeAll(() => {
   mkdirSync(join(dir, "node_modules", "nabla"), { recursive: true });
   execFileSync("tar", ["xzf", join(dir, tgz), "-C", join(dir, "node_modules", "nabla"), "--strip-components=1"]);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  cpSync(join(here, "smoke.mjs"), join(dir, "smoke.mjs"));
+  for (const f of ["smoke.mjs", "train.mjs", "worker.mjs"]) cpSync(join(here, f), join(dir, f));
   project = dir;
 }, 60_000);
 
@@ -42,9 +42,50 @@ describe("runtimes", () => {
     expect(r.error).toEqual({ name: "ShapeError", code: "SHAPE_MISMATCH", isNablaError: true });
   }, 60_000);
 
+  it("workerd (Cloudflare Workers) trains on a request, with the .wasm imported as a module", async () => {
+    // The package's "workerd" export, as a bundler for Workers resolves it: modules by name.
+    const dist = "node_modules/nabla/dist"; // embed paths are relative to the config file
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    writeFileSync(
+      join(project, "config.capnp"),
+      `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "train.mjs", esModule = embed "train.mjs"),
+    (name = "nabla", esModule = embed "${dist}/workerd.js"),
+    (name = "core.js", esModule = embed "${dist}/core.js"),
+    (name = "nabla_bg.wasm", wasm = embed "${dist}/nabla_bg.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+);
+`,
+    );
+    const server = spawn(bin("workerd"), ["serve", "config.capnp"], { cwd: project, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    server.stderr.on("data", (d) => (stderr += d));
+    try {
+      let response: Response | undefined;
+      for (let i = 0; i < 100 && !response; i++) {
+        response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        if (!response) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(response, stderr).toBeDefined();
+      const r = await response!.json();
+      results.workerd = r;
+      expect(r.info.simd).toBe(true);
+      expect(r.error).toEqual({ name: "ShapeError", code: "SHAPE_MISMATCH", isNablaError: true });
+    } finally {
+      server.kill();
+    }
+  }, 60_000);
+
   it("the losses are bit-identical in every runtime", () => {
-    expect(Object.keys(results).sort()).toEqual(["bun", "deno", "node"]);
-    expect(results.deno!.losses).toEqual(results.node!.losses);
-    expect(results.bun!.losses).toEqual(results.node!.losses);
+    expect(Object.keys(results).sort()).toEqual(["bun", "deno", "node", "workerd"]);
+    for (const name of ["deno", "bun", "workerd"]) expect(results[name]!.losses, name).toEqual(results.node!.losses);
   });
 });

@@ -1,18 +1,5 @@
-// The shared smoke-and-train script: run as-is by every runtime against the packed
-// package. Trains the same seeded model 20 steps and prints JSON the test compares.
+// Run by Node, Deno and Bun against the packed package: prints the smoke result as JSON.
 import * as nb from "nabla";
+import { smoke } from "./train.mjs";
 
-await nb.init();
-const model = nb.sequential([nb.layers.dense({ units: 8, activation: "tanh" }), nb.layers.dense({ units: 1 })], { inputShape: [3], seed: 1 });
-model.compile({ loss: nb.losses.mse(), optimizer: nb.optim.sgd({ learningRate: 0.1 }), silent: true });
-const x = nb.randn([16, 3], { seed: 2 });
-const y = nb.randn([16, 1], { seed: 3 });
-const losses = [];
-for (let i = 0; i < 20; i++) losses.push(model.trainOnBatch(x, y));
-let error;
-try {
-  nb.matmul(nb.zeros([2, 3]), nb.zeros([2, 3]));
-} catch (e) {
-  error = { name: e.name, code: e.code, isNablaError: e instanceof nb.NablaError };
-}
-console.log(JSON.stringify({ info: nb.info(), losses, error }));
+console.log(JSON.stringify(await smoke(nb)));

@@ -36,8 +36,17 @@ export function init(options: InitOptions = {}): Promise<void> {
   return loading;
 }
 
+// Set by runtime entries that get the module another way (workerd imports the .wasm
+// as a module: Workers may not compile WebAssembly from bytes at run time).
+let bundledModule: WebAssembly.Module | undefined;
+
+/** @internal For runtime entries: the compiled module to use when init() gets none. */
+export function useBundledModule(module: WebAssembly.Module): void {
+  bundledModule = module;
+}
+
 async function load(options: InitOptions): Promise<void> {
-  const source = options.wasm ?? (await defaultSource());
+  const source = options.wasm ?? bundledModule ?? (await defaultSource());
   let out: wasm.InitOutput;
   try {
     out = await initWasm({ module_or_path: source });
