@@ -9,7 +9,7 @@ case "${1:-}" in
     bash scripts/setup.sh
     bash scripts/build.sh
     shift
-    exec node packages/demo/src/matmul.js "$@"
+    exec node packages/demo/src/main.js "$@"
     ;;
   test)
     bash scripts/setup.sh

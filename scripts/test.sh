@@ -14,7 +14,7 @@ cargo test -q -p nabla-core 2>&1 | tee "$results/cargo.log"
 log "tsc: packages/nabla types (sources and tests)"
 (cd packages/nabla && pnpm exec tsc --noEmit -p tsconfig.json && pnpm exec tsc -p tsconfig.test.json)
 
-for pkg in packages/nabla test; do
+for pkg in packages/nabla test packages/demo; do
   log "vitest: $pkg"
   (cd "$pkg" && pnpm exec vitest run --reporter=default --reporter=json \
     --outputFile.json="$NABLA_ROOT/$results/$(basename "$pkg").json")

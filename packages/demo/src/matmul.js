@@ -1,10 +1,10 @@
-// README's first command (until the training demo lands): multiply two random
-// matrices with nabla's SIMD128 GEMM, print GFLOP/s, and check the product against
-// the scalar reference kernel.
+// The smallest real example (`pnpm demo` at the workspace root runs it; `./dev.sh demo`
+// runs the main example, main.js): multiply two random matrices with nabla's SIMD128
+// GEMM, print GFLOP/s, and check the product against the scalar reference kernel.
 import * as nb from "nabla";
 import { performance } from "node:perf_hooks";
 
-const usage = `usage: ./dev.sh demo [--size N] [--reps R]
+const usage = `usage: node packages/demo/src/matmul.js [--size N] [--reps R]
   --size N   multiply two N×N matrices (default 512)
   --reps R   timed repetitions of the SIMD kernel (default 20)`;
 
