@@ -60,19 +60,30 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn shape(
+    /// The one constructor the named ones below share.
+    pub fn new(
+        code: Code,
         op: &'static str,
         arg: impl Into<String>,
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
         Error {
-            code: Code::ShapeMismatch,
+            code,
             op,
             arg: arg.into(),
             expected: expected.into(),
             received: received.into(),
         }
+    }
+
+    pub fn shape(
+        op: &'static str,
+        arg: impl Into<String>,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Error::new(Code::ShapeMismatch, op, arg, expected, received)
     }
 
     pub fn invalid(
@@ -81,13 +92,7 @@ impl Error {
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
-        Error {
-            code: Code::InvalidArgument,
-            op,
-            arg: arg.into(),
-            expected: expected.into(),
-            received: received.into(),
-        }
+        Error::new(Code::InvalidArgument, op, arg, expected, received)
     }
 
     pub fn dtype(
@@ -96,23 +101,17 @@ impl Error {
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
-        Error {
-            code: Code::DTypeMismatch,
-            op,
-            arg: arg.into(),
-            expected: expected.into(),
-            received: received.into(),
-        }
+        Error::new(Code::DTypeMismatch, op, arg, expected, received)
     }
 
     pub fn disposed(op: &'static str, arg: impl Into<String>) -> Self {
-        Error {
-            code: Code::Disposed,
+        Error::new(
+            Code::Disposed,
             op,
-            arg: arg.into(),
-            expected: "a live tensor".into(),
-            received: "a disposed tensor".into(),
-        }
+            arg,
+            "a live tensor",
+            "a disposed tensor",
+        )
     }
 
     pub fn state(
@@ -120,13 +119,7 @@ impl Error {
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
-        Error {
-            code: Code::InvalidState,
-            op,
-            arg: String::new(),
-            expected: expected.into(),
-            received: received.into(),
-        }
+        Error::new(Code::InvalidState, op, "", expected, received)
     }
 
     /// Training diverged: `expected` says what should have been finite, `received` what was.
@@ -135,24 +128,18 @@ impl Error {
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
-        Error {
-            code: Code::NonFinite,
-            op,
-            arg: String::new(),
-            expected: expected.into(),
-            received: received.into(),
-        }
+        Error::new(Code::NonFinite, op, "", expected, received)
     }
 
     /// Backward reached `op`, which has no derivative.
     pub fn no_gradient(op: &'static str) -> Self {
-        Error {
-            code: Code::NoGradient,
+        Error::new(
+            Code::NoGradient,
             op,
-            arg: String::new(),
-            expected: "a differentiable op".into(),
-            received: format!("`{op}`, which has no gradient"),
-        }
+            "",
+            "a differentiable op",
+            format!("`{op}`, which has no gradient"),
+        )
     }
 
     pub fn code(&self) -> &'static str {

@@ -12,58 +12,17 @@
 use nabla_core::losses::{LossOp, CATALOGUE};
 use nabla_core::{Shape, Tensor};
 use serde_json::Value;
+mod common;
+
+use common::{dims, floats, tensor};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const RTOL: f64 = 1e-4;
 const ATOL: f64 = 1e-6;
 
-/// The fixture file (`NABLA_LOSS_FIXTURES` overrides the path, e.g. to try a variant).
 fn cases() -> Vec<Value> {
-    let path = std::env::var("NABLA_LOSS_FIXTURES").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../test/fixtures/losses/cases.json"
-        )
-        .to_string()
-    });
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    match serde_json::from_str(&text) {
-        Ok(Value::Array(cases)) => cases,
-        Ok(_) => panic!("{path}: expected a list of cases"),
-        Err(e) => panic!("{path}: {e}"),
-    }
-}
-
-fn dims(v: &Value) -> Result<Vec<usize>, String> {
-    v.as_array()
-        .ok_or("shape is not a list")?
-        .iter()
-        .map(|d| {
-            d.as_u64()
-                .map(|d| d as usize)
-                .ok_or(format!("bad dimension {d}"))
-        })
-        .collect()
-}
-
-fn floats(v: &Value) -> Result<Vec<f64>, String> {
-    v.as_array()
-        .ok_or("data is not a list")?
-        .iter()
-        .map(|x| x.as_f64().ok_or(format!("bad number {x}")))
-        .collect()
-}
-
-fn tensor(v: &Value, dtype: &str) -> Result<Tensor, String> {
-    let shape = Shape::new(dims(&v["shape"])?);
-    let data = floats(&v["data"])?;
-    let t = match dtype {
-        "float32" => Tensor::from_vec("fixture", data.iter().map(|&x| x as f32).collect(), shape),
-        "int32" => Tensor::from_i32("fixture", data.iter().map(|&x| x as i32).collect(), shape),
-        other => return Err(format!("unknown dtype {other}")),
-    };
-    t.map_err(|e| format!("fixture tensor: {e}"))
+    common::cases("NABLA_LOSS_FIXTURES", "losses/cases.json")
 }
 
 /// The defaults the TypeScript API fills in for trailing inputs a call leaves out

@@ -609,7 +609,6 @@ impl Model {
         vy: Option<u32>,
         split: f64,
         shuffle: bool,
-        seed: f64,
         sample_weight: Option<u32>,
         class_weight: Option<Vec<f32>>,
     ) -> Result<u32, JsValue> {
@@ -621,7 +620,6 @@ impl Model {
             )),
             _ => None,
         };
-        let seed = js(Rng::seed_from_f64("fit", seed))?;
         let sample_weight = sample_weight
             .map(|id| tensor_rc("fit", "sampleWeight", id))
             .transpose()?;
@@ -631,7 +629,6 @@ impl Model {
             validation,
             split,
             shuffle,
-            seed,
             sample_weight,
             class_weight,
         ))?;

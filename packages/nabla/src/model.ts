@@ -120,7 +120,7 @@ const yieldToEventLoop: () => Promise<void> =
           })
       : () => new Promise((r) => setTimeout(r, 0));
 
-function toTensor(op: string, arg: string, x: Tensor | TensorData, temps: Tensor[]): Tensor {
+function toTensor(x: Tensor | TensorData, temps: Tensor[]): Tensor {
   if (x instanceof Tensor) return x;
   const t = tensor(x);
   temps.push(t);
@@ -138,7 +138,6 @@ function positiveInt(op: string, arg: string, v: unknown, fallback: number): num
 export class Sequential {
   #m: wasm.Model | undefined;
   #fitting = false;
-  #seed: number;
   #metrics: string[] = [];
   /** Set to true (e.g. by a callback) to end `fit` after the current batch. */
   stopTraining = false;
@@ -146,7 +145,6 @@ export class Sequential {
   /** @internal Use nb.sequential or nb.loadModel. */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions, loaded?: wasm.Model) {
     if (loaded) {
-      this.#seed = 0;
       this.#m = loaded;
       return;
     }
@@ -154,9 +152,8 @@ export class Sequential {
     if (typeof options !== "object" || options === null || !Array.isArray(options.inputShape)) {
       throw argError(ValueError, "INVALID_ARGUMENT", "sequential", "options.inputShape", "the shape of one sample, e.g. [784]", describe(options?.inputShape));
     }
-    this.#seed = options.seed ?? 0;
     const json = JSON.stringify(layers.map((l) => ({ kind: l.kind, config: l.config })));
-    this.#m = core(() => new wasm.Model(json, Float64Array.from(options.inputShape), this.#seed));
+    this.#m = core(() => new wasm.Model(json, Float64Array.from(options.inputShape), options.seed ?? 0));
   }
 
   #model(op: string): wasm.Model {
@@ -195,8 +192,8 @@ export class Sequential {
     const m = this.#model("trainOnBatch");
     const temps: Tensor[] = [];
     try {
-      const xi = handle(toTensor("trainOnBatch", "x", x, temps), "trainOnBatch", "x");
-      const yi = handle(toTensor("trainOnBatch", "y", y, temps), "trainOnBatch", "y");
+      const xi = handle(toTensor(x, temps), "trainOnBatch", "x");
+      const yi = handle(toTensor(y, temps), "trainOnBatch", "y");
       return core(() => m.trainOnBatch(xi, yi));
     } finally {
       temps.forEach((t) => t.dispose());
@@ -208,7 +205,7 @@ export class Sequential {
     const m = this.#model("predict");
     const temps: Tensor[] = [];
     try {
-      const xi = handle(toTensor("predict", "x", x, temps), "predict", "x");
+      const xi = handle(toTensor(x, temps), "predict", "x");
       const bs = positiveInt("predict", "batchSize", options.batchSize, 256);
       return wrap(core(() => m.predict(xi, bs)));
     } finally {
@@ -221,8 +218,8 @@ export class Sequential {
     const m = this.#model("evaluate");
     const temps: Tensor[] = [];
     try {
-      const xi = handle(toTensor("evaluate", "x", x, temps), "evaluate", "x");
-      const yi = handle(toTensor("evaluate", "y", y, temps), "evaluate", "y");
+      const xi = handle(toTensor(x, temps), "evaluate", "x");
+      const yi = handle(toTensor(y, temps), "evaluate", "y");
       const bs = positiveInt("evaluate", "batchSize", options.batchSize, 256);
       const loss = core(() => m.evaluate(xi, yi, bs));
       const values = m.metricResults(true);
@@ -248,18 +245,18 @@ export class Sequential {
     const history: History = { epoch: [], history: { loss: [] } as History["history"] };
     this.#fitting = true;
     try {
-      const xi = handle(toTensor("fit", "x", x, temps), "fit", "x");
-      const yi = handle(toTensor("fit", "y", y, temps), "fit", "y");
+      const xi = handle(toTensor(x, temps), "fit", "x");
+      const yi = handle(toTensor(y, temps), "fit", "y");
       let vx: number | undefined;
       let vy: number | undefined;
       if (options.validationData) {
         const [a, b] = options.validationData;
-        vx = handle(toTensor("fit", "validationData[0]", a, temps), "fit", "validationData[0]");
-        vy = handle(toTensor("fit", "validationData[1]", b, temps), "fit", "validationData[1]");
+        vx = handle(toTensor(a, temps), "fit", "validationData[0]");
+        vy = handle(toTensor(b, temps), "fit", "validationData[1]");
       }
-      const sw = options.sampleWeight === undefined ? undefined : handle(toTensor("fit", "sampleWeight", options.sampleWeight, temps), "fit", "sampleWeight");
+      const sw = options.sampleWeight === undefined ? undefined : handle(toTensor(options.sampleWeight, temps), "fit", "sampleWeight");
       const cw = classWeights(options.classWeight);
-      const n = core(() => m.fitBegin(xi, yi, vx, vy, split, options.shuffle ?? true, this.#seed, sw, cw));
+      const n = core(() => m.fitBegin(xi, yi, vx, vy, split, options.shuffle ?? true, sw, cw));
       const verbose = options.verbose ?? (isTerminal() ? 1 : 0);
       let last = Date.now();
       const record = (key: string, value: number) => void (history.history[key] ??= []).push(value);

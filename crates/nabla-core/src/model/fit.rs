@@ -220,7 +220,6 @@ impl Fit {
         validation: Option<(Rc<Tensor>, Rc<Tensor>)>,
         split: f64,
         shuffle: bool,
-        seed: u64,
         sample_weight: Option<Rc<Tensor>>,
         class_weight: Option<Vec<f32>>,
     ) -> Result<Fit> {
@@ -237,7 +236,6 @@ impl Fit {
             None if split > 0.0 => Some(train.split_last(split)?),
             None => None,
         };
-        let _ = seed; // the shuffle order comes from the model's own generator
         Ok(Fit {
             train,
             validation,
@@ -336,7 +334,7 @@ mod tests {
         let y = Rc::new(Tensor::from_vec("y", y, Shape::new(vec![20, 1])).unwrap());
         m.compile(("mse", ""), ("adam", r#"{"learningRate":0.05}"#))
             .unwrap();
-        let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, 7, None, None).unwrap();
+        let mut fit = Fit::new(Rc::new(x), y, None, 0.25, true, None, None).unwrap();
         let first = fit.validate(&mut m, 4, &mut []).unwrap().unwrap();
         let mut mae = vec![crate::metrics::make("mae", "").unwrap()];
         for _ in 0..40 {

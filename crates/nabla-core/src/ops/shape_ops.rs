@@ -93,28 +93,25 @@ impl Transpose {
         let Some(p) = &self.perm else {
             return Ok((0..rank).rev().collect());
         };
-        let mut seen = vec![false; rank];
-        let mut out = Vec::with_capacity(rank);
-        for &a in p {
-            let ok = a >= 0 && (a as usize) < rank && !seen[a as usize];
-            if !ok || p.len() != rank {
-                return Err(Error::invalid(
-                    "transpose",
-                    "perm",
-                    format!("a permutation of 0..{rank}"),
-                    format!("{p:?}"),
-                ));
-            }
-            seen[a as usize] = true;
-            out.push(a as usize);
-        }
-        if p.len() != rank {
-            return Err(Error::invalid(
+        let bad = || {
+            Error::invalid(
                 "transpose",
                 "perm",
                 format!("a permutation of 0..{rank}"),
                 format!("{p:?}"),
-            ));
+            )
+        };
+        if p.len() != rank {
+            return Err(bad());
+        }
+        let mut seen = vec![false; rank];
+        let mut out = Vec::with_capacity(rank);
+        for &a in p {
+            if a < 0 || a as usize >= rank || seen[a as usize] {
+                return Err(bad());
+            }
+            seen[a as usize] = true;
+            out.push(a as usize);
         }
         Ok(out)
     }
