@@ -36,6 +36,8 @@ pub struct Sequential {
     /// Orders the samples of each `fit` epoch; lives with the model (and is saved) so a
     /// resumed run shuffles exactly as an uninterrupted one.
     pub(crate) shuffle_rng: Rng,
+    /// What a failed training step restores (see `save_forward_state`).
+    saved: ForwardState,
     /// What the model was made and compiled with, for `save`: (kind, config) per
     /// layer, the seed, and the (name, config) of the loss and of the optimizer.
     specs: Vec<(String, String)>,
@@ -45,6 +47,14 @@ pub struct Sequential {
 
 /// A (name, JSON config) pair, as given to `new` and `compile`.
 pub type Spec = (String, String);
+
+/// The state a training forward moves besides the weights.
+#[derive(Default)]
+struct ForwardState {
+    values: Vec<f32>,
+    rngs: Vec<Option<[u32; 6]>>,
+    steps: u64,
+}
 
 fn empty() -> Tensor {
     Tensor::zeros(Shape::new(vec![]))
@@ -99,6 +109,7 @@ impl Sequential {
             optimizer: None,
             steps: 0,
             shuffle_rng: Rng::new(seed ^ 0x5EED_5EED_5EED_5EED),
+            saved: ForwardState::default(),
             specs: layers.to_vec(),
             seed,
             compiled: None,
@@ -219,6 +230,25 @@ impl Sequential {
                 format!("shape {}", y.shape()),
             ));
         }
+        // A training forward moves state besides the weights (batchNorm's running
+        // statistics, dropout's generator): a step that fails puts it back, so after any
+        // error the model is as it was.
+        self.save_forward_state();
+        let result = self.step(x, y, w, loss_name);
+        if result.is_err() {
+            self.restore_forward_state();
+        }
+        result
+    }
+
+    /// Forward, loss, backward and update; the caller restores state if this fails.
+    fn step(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        w: Option<&Tensor>,
+        loss_name: &'static str,
+    ) -> Result<f32> {
         self.forward(x, true)?;
         self.steps += 1;
         let pred = self.acts.last().expect("one layer at least");
@@ -294,6 +324,42 @@ impl Sequential {
 }
 
 impl Sequential {
+    /// Copies the state a training forward changes (non-trainable parameters, layer
+    /// generators, the step count) into buffers reused from step to step.
+    fn save_forward_state(&mut self) {
+        self.saved.values.clear();
+        self.saved.rngs.clear();
+        for layer in &self.layers {
+            for p in layer.params() {
+                if !p.trainable {
+                    self.saved.values.extend_from_slice(p.value.data());
+                }
+            }
+            self.saved.rngs.push(layer.rng_state());
+        }
+        self.saved.steps = self.steps;
+    }
+
+    fn restore_forward_state(&mut self) {
+        let mut k = 0;
+        for (layer, rng) in self.layers.iter_mut().zip(&self.saved.rngs) {
+            for p in layer.params_mut() {
+                if !p.trainable {
+                    let n = p.value.numel();
+                    p.value
+                        .data_mut()
+                        .copy_from_slice(&self.saved.values[k..k + n]);
+                    k += n;
+                }
+            }
+            if let Some(state) = rng {
+                // The state came from this very layer: restoring it cannot fail.
+                let _ = layer.set_rng_state(*state);
+            }
+        }
+        self.steps = self.saved.steps;
+    }
+
     /// The error for a non-finite loss: names the step and the first layer whose output
     /// holds a non-finite value, or the loss if every layer's output was finite.
     fn non_finite(&self, loss_name: &str, value: f32) -> Error {
@@ -326,6 +392,49 @@ impl Sequential {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_step_leaves_the_model_as_it_was() {
+        let layers = specs(&[
+            ("dense", r#"{"units":4}"#),
+            ("batchNorm", "{}"),
+            ("dropout", r#"{"rate":0.5}"#),
+            ("dense", r#"{"units":3}"#),
+        ]);
+        let mut m = Sequential::new(&layers, &[2], 1).unwrap();
+        m.compile(("crossEntropy", r#"{"fromLogits":true}"#), ("sgd", ""))
+            .unwrap();
+        let x = Tensor::from_vec("x", vec![1.0, 2.0, -1.0, 0.5], Shape::new(vec![2, 2])).unwrap();
+        let bad = Tensor::from_i32("y", vec![0, 7], Shape::new(vec![2])).unwrap();
+        let good = Tensor::from_i32("y", vec![0, 2], Shape::new(vec![2])).unwrap();
+        let state = |m: &Sequential| {
+            m.layers()
+                .iter()
+                .flat_map(|l| l.params().into_iter().flat_map(|p| p.value.data().to_vec()))
+                .collect::<Vec<_>>()
+        };
+        let (before, rng) = (state(&m), m.layers()[2].rng_state());
+        assert_eq!(m.train_step(&x, &bad).unwrap_err().arg, "yTrue");
+        assert_eq!(
+            state(&m),
+            before,
+            "weights and running statistics unchanged"
+        );
+        assert_eq!(
+            m.layers()[2].rng_state(),
+            rng,
+            "dropout's generator unchanged"
+        );
+        // and the next good step is the one an untouched model would take
+        let mut fresh = Sequential::new(&layers, &[2], 1).unwrap();
+        fresh
+            .compile(("crossEntropy", r#"{"fromLogits":true}"#), ("sgd", ""))
+            .unwrap();
+        assert_eq!(
+            m.train_step(&x, &good).unwrap().to_bits(),
+            fresh.train_step(&x, &good).unwrap().to_bits()
+        );
+    }
 
     fn specs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
