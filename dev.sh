@@ -12,7 +12,7 @@ case "${1:-}" in
     exec node packages/demo/src/main.js "$@"
     ;;
   test)
-    bash scripts/setup.sh
+    NABLA_SETUP=test bash scripts/setup.sh
     bash scripts/build.sh
     exec bash scripts/test.sh
     ;;

@@ -80,6 +80,10 @@ cargo_install() { # crate version binary
 cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 cargo_install wasm-pack "$WASM_PACK_VERSION" wasm-pack
 
+# --- A real browser for the browser tests (Debian's; playwright's own download is blocked) ----
+# Only the tests need it, so the demo's set-up does not pay for it.
+[[ "${NABLA_SETUP:-}" == test ]] && apt_install chromium
+
 # --- JavaScript packages (rollup, TypeScript, vitest, binaryen's wasm-opt) -------------
 log "pnpm install"
 pnpm install --frozen-lockfile --prefer-offline --reporter=silent
