@@ -4,6 +4,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$NABLA_ROOT"
+# One build at a time in a checkout: concurrent builds would write the same outputs.
+mkdir -p target && exec 9>target/.build.lock && flock 9
 use_wasm_toolchain || die "no Rust toolchain with a wasm32 standard library: run scripts/setup.sh"
 
 out="packages/nabla/wasm"
