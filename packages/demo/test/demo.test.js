@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../../test/browser/chromium.ts";
 
 const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 const dirs = [];
@@ -30,6 +31,66 @@ function cli(args, { onStderr } = {}) {
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * Opens the report in headless Chromium as a reader would (from disk, no server), takes a
+ * full-page screenshot, and checks what is drawn: every chart laid out with its curves,
+ * both tables with their rows, and the curves' colors present in the pixels.
+ */
+async function renderedInChromium(file, screenshot) {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const failed = [];
+    page.on("requestfailed", (r) => failed.push(r.url()));
+    await page.goto(`file://${file}`);
+    const drawn = await page.evaluate(() => {
+      const box = (el) => el.getBoundingClientRect();
+      const charts = [...document.querySelectorAll("svg.run-chart, svg.compare-chart")];
+      return {
+        charts: charts.length,
+        chartsLaidOut: charts.filter((c) => box(c).width >= 400 && box(c).height >= 100).length,
+        // A curve per run: a path of at least two points with a visible extent.
+        runsWithCurves: [...document.querySelectorAll("svg.run-chart")].filter((c) =>
+          [...c.querySelectorAll("path")].some((p) => (p.getAttribute("d").match(/L/g) ?? []).length >= 1 && p.getBBox().width > 50)).length,
+        tableRows: [...document.querySelectorAll("table.results")].map((t) => [...t.tBodies[0].rows].filter((r) => box(r).height > 0).length),
+        pageHeight: document.documentElement.scrollHeight,
+      };
+    });
+    expect(drawn.charts).toBe(22);
+    expect(drawn.chartsLaidOut).toBe(22);
+    expect(drawn.runsWithCurves).toBe(20);
+    expect(drawn.tableRows).toEqual([8, 6]);
+    expect(failed).toEqual([]); // self-contained: nothing to fetch
+
+    const png = await page.screenshot({ path: screenshot, fullPage: true });
+    // PNG header: the whole page's width and height.
+    expect(png.readUInt32BE(16)).toBe(1200);
+    expect(png.readUInt32BE(20)).toBeGreaterThanOrEqual(Math.min(drawn.pageHeight, 16384) - 1);
+    // Decode the screenshot in the page and count pixels in the curves' colors
+    // (train blue #2563eb, test red #dc2626): the charts were painted, not just laid out.
+    const pixels = await page.evaluate(async (b64) => {
+      const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+      const canvas = new OffscreenCanvas(img.width, img.height);
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, img.width, img.height).data;
+      const near = (i, r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40;
+      let blue = 0, red = 0, white = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (near(i, 0x25, 0x63, 0xeb)) blue++;
+        else if (near(i, 0xdc, 0x26, 0x26)) red++;
+        else if (near(i, 255, 255, 255)) white++;
+      }
+      return { blue, red, white, total: d.length / 4 };
+    }, png.toString("base64"));
+    expect(pixels.blue).toBeGreaterThan(20 * 200); // 20 runs' train curves, hundreds of pixels each
+    expect(pixels.red).toBeGreaterThan(20 * 100);
+    expect(pixels.white / pixels.total).toBeLessThan(0.97);
+  } finally {
+    await browser.close();
+  }
 }
 
 describe("./dev.sh demo (packages/demo/src/main.js)", () => {
@@ -72,7 +133,9 @@ describe("./dev.sh demo (packages/demo/src/main.js)", () => {
     // Self-contained: no scripts, stylesheets, images or fonts from elsewhere.
     expect(html).not.toMatch(/<script|<link|<img|<iframe|url\(/i);
     expect(existsSync(join(out, "results.json"))).toBe(true);
-  }, 60_000);
+
+    await renderedInChromium(file, join(out, "report.png"));
+  }, 90_000);
 
   it("an unknown flag prints the usage and exits 2", async () => {
     const { code, stdout, stderr } = await cli(["--frobnicate"]);
