@@ -22,7 +22,7 @@ export * as callbacks from "./callbacks.js";
 export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SequentialOptions } from "./model.js";
 export type { Activation, Initializer, LayerSpec } from "./layers.js";
 export type { AdagradConfig, AdamConfig, Optimizer, OptimizerConfig, RmspropConfig, Schedule, SgdConfig } from "./optim.js";
-export type { Advice, AdviseQuestion, Loss, LossCallOptions, LossConfig, LossInput, Reduction } from "./losses.js";
+export type { Advice, AdviseQuestion, AnyLossConfig, Loss, LossCallOptions, LossConfig, LossFactory, LossInput, Reduction } from "./losses.js";
 export type { ValueAndGrad } from "./grad.js";
 export { NablaError, ShapeError, ValueError, StateError, FormatError, GradientError, NumericError, InternalError } from "./errors.js";
 export type { ErrorCode, ErrorFields } from "./errors.js";

@@ -13,8 +13,10 @@ export type Reduction = "mean" | "sum" | "none" | "batchmean";
 export interface LossConfig {
   /** "mean" (default), "sum", "none" (one value per unit), "batchmean" where it applies. */
   reduction?: Reduction;
-  [option: string]: unknown;
 }
+
+/** Any loss's options: what `toJSON`, `fromConfig` and the advisor carry. */
+export type AnyLossConfig = LossConfig & Record<string, unknown>;
 
 /** A tensor, or values `nb.tensor` accepts (an `Int32Array` or integer arrays for labels). */
 export type LossInput = Tensor | TensorData;
@@ -26,18 +28,86 @@ export interface LossCallOptions {
   [input: string]: LossInput | undefined;
 }
 
-export interface Loss {
-  /** The loss value: a number for "mean"/"sum"/"batchmean", a Tensor for "none". */
-  (...args: [...LossInput[], LossCallOptions] | LossInput[]): number | Tensor;
-  /** d(loss)/d(prediction): one Tensor, or one per prediction for losses with several. */
-  grad(...args: [...LossInput[], LossCallOptions] | LossInput[]): Tensor | Tensor[];
+type LossArgs = [...LossInput[], LossCallOptions] | LossInput[];
+
+/**
+ * A loss: call it for the value, `.grad` for d(loss)/d(prediction), `.tensor` inside
+ * `nb.grad`. `Value` is `number` for "mean"/"sum"/"batchmean" and `Tensor` for "none";
+ * `Grad` is one Tensor, or one per prediction for losses with several.
+ */
+export interface Loss<Value extends number | Tensor = number | Tensor, Grad extends Tensor | Tensor[] = Tensor | Tensor[]> {
+  (...args: LossArgs): Value;
+  grad(...args: LossArgs): Grad;
   /** The loss as a Tensor, recorded for `nb.grad` (custom training steps). */
-  tensor(...args: [...LossInput[], LossCallOptions] | LossInput[]): Tensor;
+  tensor(...args: LossArgs): Tensor;
   readonly name: string;
-  readonly config: Readonly<LossConfig>;
+  readonly config: Readonly<AnyLossConfig>;
   /** `{ name, config }`, for `nb.losses.fromConfig`. */
-  toJSON(): { name: string; config: LossConfig };
+  toJSON(): { name: string; config: AnyLossConfig };
 }
+
+/** A loss factory: the reduction decides whether calls return a number or a Tensor. */
+export interface LossFactory<Options extends object, Grad extends Tensor | Tensor[] = Tensor> {
+  (config: Options & { reduction: "none" }): Loss<Tensor, Grad>;
+  (config?: Options & { reduction?: "mean" | "sum" | "batchmean" }): Loss<number, Grad>;
+  (config: Options & LossConfig): Loss<number | Tensor, Grad>;
+}
+
+/** Class-index inputs: per-class weights and an ignored label. */
+interface ClassOptions {
+  /** One weight per class. */
+  classWeights?: readonly number[];
+  /** Samples with this label add nothing to the loss (or the count). */
+  ignoreIndex?: number;
+}
+interface FromLogits {
+  /** The prediction is logits (default false: probabilities). */
+  fromLogits?: boolean;
+}
+
+export interface HuberOptions { delta?: number }
+export interface SmoothL1Options { beta?: number }
+export interface EpsilonOptions { epsilon?: number }
+export interface QuantileOptions { q?: number }
+export interface PoissonNllOptions { logInput?: boolean; full?: boolean; eps?: number }
+export interface GaussianNllOptions { full?: boolean; eps?: number }
+export interface BinaryCrossEntropyOptions extends FromLogits {
+  /** Weight of the positive term: one number, or one per entry of the last axis. */
+  posWeight?: number | readonly number[];
+  labelSmoothing?: number;
+  /** Probabilities are clipped to [epsilon, 1 - epsilon] (default 1e-15). */
+  epsilon?: number;
+}
+export interface CrossEntropyOptions extends FromLogits, ClassOptions {
+  labelSmoothing?: number;
+  epsilon?: number;
+}
+export interface NllOptions extends ClassOptions {}
+export interface KlDivergenceOptions { logInput?: boolean; logTarget?: boolean; epsilon?: number }
+export interface FocalOptions extends FromLogits {
+  gamma?: number;
+  /** Weight of the positive class (default 0.25); null for no weighting. */
+  alpha?: number | null;
+}
+export interface MultiMarginOptions { p?: 1 | 2; margin?: number; classWeights?: readonly number[] }
+export interface ClassWeightOptions { classWeights?: readonly number[] }
+export interface SequenceCrossEntropyOptions extends CrossEntropyOptions {
+  /** "tokens" (default): mean over unmasked steps; "timesteps": mean over all steps. */
+  normalize?: "tokens" | "timesteps";
+}
+export interface CtcOptions {
+  /** The prediction is logits (default true); false: log-probabilities. */
+  fromLogits?: boolean;
+  /** The blank label's index (default 0). */
+  blank?: number;
+  /** Infinite losses (impossible alignments) and their gradients become 0. */
+  zeroInfinity?: boolean;
+}
+export interface MarginOptions { margin?: number }
+export interface TripletMarginOptions { margin?: number; p?: number; eps?: number; swap?: boolean }
+export interface DiceOptions { smooth?: number }
+export interface TverskyOptions { alpha?: number; beta?: number; smooth?: number }
+type NoOptions = Record<never, never>;
 
 interface Entry {
   /** Tensors in call order; the first may be integer labels where `labels` is set. */
@@ -112,7 +182,7 @@ function asTensor(name: string, arg: string, x: LossInput, labelsFor: Tensor | u
   return t;
 }
 
-function makeLoss(name: string, entry: Entry, config: LossConfig): Loss {
+function makeLoss(name: string, entry: Entry, config: AnyLossConfig): Loss {
   const json = JSON.stringify(config);
   // Validate the config now: a bad option fails at construction, not at the first step.
   core(() => wasm.lossCheck(name, json));
@@ -180,22 +250,24 @@ function makeLoss(name: string, entry: Entry, config: LossConfig): Loss {
   return loss;
 }
 
-function factory(name: string) {
-  return (config: LossConfig = {}): Loss => {
-    ready(`losses.${name}`);
-    if (typeof config !== "object" || config === null) {
-      throw argError(ValueError, "INVALID_ARGUMENT", name, "config", "an object of options", describe(config));
-    }
-    return makeLoss(name, CATALOGUE[name]!, { reduction: "mean", ...config });
-  };
+function build(name: string, config: unknown): Loss {
+  ready(`losses.${name}`);
+  if (typeof config !== "object" || config === null) {
+    throw argError(ValueError, "INVALID_ARGUMENT", name, "config", "an object of options", describe(config));
+  }
+  return makeLoss(name, CATALOGUE[name]!, { reduction: "mean", ...config });
+}
+
+function factory<Options extends object, Grad extends Tensor | Tensor[] = Tensor>(name: string): LossFactory<Options, Grad> {
+  return ((config: object = {}) => build(name, config)) as LossFactory<Options, Grad>;
 }
 
 /** Rebuilds a loss from `loss.toJSON()` (or `{ name, config }`). */
-export function fromConfig(spec: { name: string; config?: LossConfig }): Loss {
+export function fromConfig(spec: { name: string; config?: AnyLossConfig }): Loss {
   if (typeof spec !== "object" || spec === null || !(spec.name in CATALOGUE)) {
     throw argError(ValueError, "INVALID_ARGUMENT", "losses.fromConfig", "name", "the name of a loss in nb.losses", describe(spec?.name));
   }
-  return factory(spec.name)(spec.config ?? {});
+  return build(spec.name, spec.config ?? {});
 }
 
 export interface AdviseQuestion {
@@ -220,11 +292,11 @@ export interface AdviseQuestion {
 export interface Advice {
   /** The recommended loss's name in `nb.losses`, and its config: `nb.losses[advice.loss](advice.config)`. */
   loss: string;
-  config: LossConfig;
+  config: AnyLossConfig;
   /** Why, in sentences. */
   reasons: string[];
   /** Other good choices and when to prefer them. */
-  alternatives: { loss: string; config: LossConfig; when: string }[];
+  alternatives: { loss: string; config: AnyLossConfig; when: string }[];
 }
 
 /**
@@ -246,33 +318,33 @@ export function coreCatalogue(): { name: string; inputs?: string[]; implemented:
   return JSON.parse(wasm.lossCatalogue());
 }
 
-export const mse = factory("mse");
-export const mae = factory("mae");
-export const huber = factory("huber");
-export const smoothL1 = factory("smoothL1");
-export const logCosh = factory("logCosh");
-export const msle = factory("msle");
-export const mape = factory("mape");
-export const quantile = factory("quantile");
-export const poissonNll = factory("poissonNll");
-export const gaussianNll = factory("gaussianNll");
-export const binaryCrossEntropy = factory("binaryCrossEntropy");
-export const crossEntropy = factory("crossEntropy");
-export const nll = factory("nll");
-export const klDivergence = factory("klDivergence");
-export const focal = factory("focal");
-export const hinge = factory("hinge");
-export const squaredHinge = factory("squaredHinge");
-export const categoricalHinge = factory("categoricalHinge");
-export const multiMargin = factory("multiMargin");
-export const softMargin = factory("softMargin");
-export const multilabelSoftMargin = factory("multilabelSoftMargin");
-export const sequenceCrossEntropy = factory("sequenceCrossEntropy");
-export const ctc = factory("ctc");
-export const cosineSimilarity = factory("cosineSimilarity");
-export const cosineEmbedding = factory("cosineEmbedding");
-export const marginRanking = factory("marginRanking");
-export const tripletMargin = factory("tripletMargin");
-export const hingeEmbedding = factory("hingeEmbedding");
-export const dice = factory("dice");
-export const tversky = factory("tversky");
+export const mse = factory<NoOptions>("mse");
+export const mae = factory<NoOptions>("mae");
+export const huber = factory<HuberOptions>("huber");
+export const smoothL1 = factory<SmoothL1Options>("smoothL1");
+export const logCosh = factory<NoOptions>("logCosh");
+export const msle = factory<EpsilonOptions>("msle");
+export const mape = factory<EpsilonOptions>("mape");
+export const quantile = factory<QuantileOptions>("quantile");
+export const poissonNll = factory<PoissonNllOptions>("poissonNll");
+export const gaussianNll = factory<GaussianNllOptions, Tensor[]>("gaussianNll");
+export const binaryCrossEntropy = factory<BinaryCrossEntropyOptions>("binaryCrossEntropy");
+export const crossEntropy = factory<CrossEntropyOptions>("crossEntropy");
+export const nll = factory<NllOptions>("nll");
+export const klDivergence = factory<KlDivergenceOptions>("klDivergence");
+export const focal = factory<FocalOptions>("focal");
+export const hinge = factory<NoOptions>("hinge");
+export const squaredHinge = factory<NoOptions>("squaredHinge");
+export const categoricalHinge = factory<NoOptions>("categoricalHinge");
+export const multiMargin = factory<MultiMarginOptions>("multiMargin");
+export const softMargin = factory<NoOptions>("softMargin");
+export const multilabelSoftMargin = factory<ClassWeightOptions>("multilabelSoftMargin");
+export const sequenceCrossEntropy = factory<SequenceCrossEntropyOptions>("sequenceCrossEntropy");
+export const ctc = factory<CtcOptions>("ctc");
+export const cosineSimilarity = factory<EpsilonOptions>("cosineSimilarity");
+export const cosineEmbedding = factory<MarginOptions, Tensor[]>("cosineEmbedding");
+export const marginRanking = factory<MarginOptions, Tensor[]>("marginRanking");
+export const tripletMargin = factory<TripletMarginOptions, Tensor[]>("tripletMargin");
+export const hingeEmbedding = factory<MarginOptions>("hingeEmbedding");
+export const dice = factory<DiceOptions>("dice");
+export const tversky = factory<TverskyOptions>("tversky");
