@@ -26,3 +26,4 @@ export type { Advice, AdviseQuestion, AnyLossConfig, Loss, LossCallOptions, Loss
 export type { ValueAndGrad } from "./grad.js";
 export { NablaError, ShapeError, ValueError, StateError, FormatError, GradientError, NumericError, InternalError } from "./errors.js";
 export type { ErrorCode, ErrorFields } from "./errors.js";
+export { serveTraining, trainInWorker, type TrainingContext, type TrainingHandler, type TrainingProgress, type TrainingResult, type TrainingRun, type TrainingSpec, type TrainInWorkerOptions, type WorkerLike } from "./worker.js";
