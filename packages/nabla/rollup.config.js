@@ -1,5 +1,7 @@
-// Bundles src/ with the wasm-bindgen glue into one ESM file, its types into one
-// .d.ts, and places the optimized .wasm beside them (loaded at init time).
+// Bundles src/ with the wasm-bindgen glue into one shared ESM chunk (core.js), a
+// small entry per runtime (index.js for Node/Bun/Deno, browser.js, workerd.js: each
+// says where the .wasm comes from), the types into one .d.ts, and places the
+// optimized .wasm beside them (loaded at init time).
 import typescript from "@rollup/plugin-typescript";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dts } from "rollup-plugin-dts";
@@ -15,7 +17,7 @@ const copyWasm = {
 export default [
   {
     // One shared chunk for the API, one small file per runtime entry.
-    input: { index: "src/index.ts", workerd: "src/entry/workerd.ts" },
+    input: { index: "src/entry/node.ts", browser: "src/entry/browser.ts", workerd: "src/entry/workerd.ts" },
     output: { dir: "dist", format: "es", sourcemap: true, entryFileNames: "[name].js", chunkFileNames: "core.js" },
     external: [/^node:/, /\.wasm$/],
     plugins: [typescript({ tsconfig: "./tsconfig.json", outDir: "dist", rootDir: "src", sourceMap: true, inlineSources: true }), copyWasm],

@@ -1,33 +1,32 @@
 // One package, several runtimes: the packed tarball (as users get it) runs the same
-// smoke-and-train script in Node, Deno and Bun; the losses must fall and be
+// smoke-and-train script in Node, Deno, Bun and workerd; the losses must fall and be
 // bit-identical across runtimes, and a bad call must raise a NablaError with its code.
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Chromium runs the same routine in test/browser/runtimes.test.ts, held to Node's losses.
+import { spawn } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, packedProject, runSmoke, type SmokeResult } from "./project.js";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const bin = (name: string) => join(here, "..", "node_modules", ".bin", name);
 let project = "";
 
 beforeAll(() => {
-  // pnpm pack, then unpack into node_modules/nabla of a fresh project: what an install does.
-  const dir = mkdtempSync(join(tmpdir(), "nabla-runtimes-"));
-  execFileSync("pnpm", ["pack", "--pack-destination", dir], { cwd: join(here, "..", "..", "packages", "nabla"), stdio: "ignore" });
-  const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
-  mkdirSync(join(dir, "node_modules", "nabla"), { recursive: true });
-  execFileSync("tar", ["xzf", join(dir, tgz), "-C", join(dir, "node_modules", "nabla"), "--strip-components=1"]);
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  for (const f of ["smoke.mjs", "train.mjs", "worker.mjs"]) cpSync(join(here, f), join(dir, f));
-  project = dir;
+  project = packedProject("nabla-runtimes-");
+  // Deno imports the package by its npm: specifier, resolved from the project's own
+  // node_modules ("manual": Deno neither installs nor checks the registry).
+  writeFileSync(join(project, "deno.json"), JSON.stringify({ nodeModulesDir: "manual", imports: { nabla: "npm:nabla" } }));
 }, 60_000);
 
-const run = (cmd: string, args: string[]) => JSON.parse(execFileSync(cmd, args, { cwd: project, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } }).trim().split("\n").pop()!);
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+// A registry nobody listens on: a runtime that tried to download the package would fail.
+const offline = { NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" };
+const run = (cmd: string, args: string[]) => runSmoke(project, cmd, args, offline);
 
 describe("runtimes", () => {
-  const results: Record<string, { losses: number[]; info: { simd: boolean }; error: { name: string; code: string; isNablaError: boolean } }> = {};
+  const results: Record<string, SmokeResult> = {};
 
   it.each([
     ["node", () => run(process.execPath, ["smoke.mjs"])],
@@ -75,7 +74,7 @@ const worker :Workerd.Worker = (
         if (!response) await new Promise((r) => setTimeout(r, 100));
       }
       expect(response, stderr).toBeDefined();
-      const r = await response!.json();
+      const r = (await response!.json()) as SmokeResult;
       results.workerd = r;
       expect(r.info.simd).toBe(true);
       expect(r.error).toEqual({ name: "ShapeError", code: "SHAPE_MISMATCH", isNablaError: true });

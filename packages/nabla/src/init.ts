@@ -36,45 +36,124 @@ export function init(options: InitOptions = {}): Promise<void> {
   return loading;
 }
 
-// Set by runtime entries that get the module another way (workerd imports the .wasm
-// as a module: Workers may not compile WebAssembly from bytes at run time).
-let bundledModule: WebAssembly.Module | undefined;
+// Each runtime entry (src/entry/*) says where its .wasm comes from: Node reads the file,
+// browsers fetch a URL bundlers can see, workerd imports it as a module.
+let defaultWasm: (() => WasmSource | Promise<WasmSource>) | undefined;
 
-/** @internal For runtime entries: the compiled module to use when init() gets none. */
-export function useBundledModule(module: WebAssembly.Module): void {
-  bundledModule = module;
+/** @internal For runtime entries: where init() gets the .wasm when it is given none. */
+export function setDefaultWasm(source: () => WasmSource | Promise<WasmSource>): void {
+  defaultWasm = source;
 }
 
+// The glue keeps the first module it instantiates for good, so everything that can be
+// wrong with a module is found before the glue sees it: that is what makes a failed
+// init() retryable.
 async function load(options: InitOptions): Promise<void> {
-  const source = options.wasm ?? bundledModule ?? (await defaultSource());
-  let out: wasm.InitOutput;
-  try {
-    out = await initWasm({ module_or_path: source });
-  } catch (e) {
-    throw new FormatError(
-      `init: invalid \`wasm\`: expected nabla's WebAssembly module or its bytes, received something that failed to load (${String(e)})`,
-      { code: "INVALID_WASM", op: "init", arg: "wasm" },
-    );
-  }
-  const coreVersion = wasm.version();
+  const module = await compile(options.wasm ?? (await fromDefault()));
+  const coreVersion = await probeVersion(module);
   if (coreVersion !== VERSION) {
-    throw new FormatError(
-      `init: invalid \`wasm\`: expected the nabla ${VERSION} core, received the ${coreVersion} core`,
-      { code: "INVALID_WASM", op: "init", arg: "wasm", expected: VERSION, received: coreVersion },
-    );
+    throw invalid(`the nabla ${VERSION} core, received the ${coreVersion} core`, { expected: VERSION, received: coreVersion });
   }
-  output = out;
+  try {
+    output = await initWasm({ module_or_path: module });
+  } catch (e) {
+    throw invalid(`nabla's WebAssembly module, received one that failed to start (${String(e)})`);
+  }
 }
 
-/** The .wasm shipped beside this file: read from disk where there is one, else fetched. */
-async function defaultSource(): Promise<WasmSource> {
-  const url = new URL("./nabla_bg.wasm", import.meta.url);
-  const isNodeLike = typeof process !== "undefined" && typeof process.versions?.node === "string";
-  if (isNodeLike && url.protocol === "file:") {
-    const { readFile } = await import("node:fs/promises");
-    return readFile(url);
+function invalid(what: string, fields: { expected?: string; received?: string } = {}): FormatError {
+  return new FormatError(`init: invalid \`wasm\`: expected ${what}`, { code: "INVALID_WASM", op: "init", arg: "wasm", ...fields });
+}
+
+async function fromDefault(): Promise<WasmSource> {
+  if (!defaultWasm) throw invalid("a module, bytes or URL, received none (import nabla through its package entry, which knows where its .wasm is)");
+  try {
+    return await defaultWasm();
+  } catch (e) {
+    throw invalid(`nabla's .wasm beside the package entry, received an error reading it (${String(e)})`);
   }
-  return url;
+}
+
+const WHAT = "a WebAssembly.Module, the .wasm bytes (ArrayBuffer or typed array), a URL or a Response";
+
+/** Any accepted source → a compiled module; FormatError for anything else. */
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (isBytes(source)) {
+    try {
+      return await WebAssembly.compile(source);
+    } catch (e) {
+      throw invalid(`${WHAT}, received bytes that are not a WebAssembly module (${String(e)})`);
+    }
+  }
+  let response: unknown = source;
+  if (typeof source === "string" || source instanceof URL) {
+    try {
+      response = await fetch(source);
+    } catch (e) {
+      throw invalid(`${WHAT}, received ${String(source)}, which could not be fetched (${String(e)})`);
+    }
+  } else if (isThenable(source)) {
+    try {
+      response = await source;
+    } catch (e) {
+      throw invalid(`${WHAT}, received a promise that rejected (${String(e)})`);
+    }
+  }
+  if (typeof Response !== "function" || !(response instanceof Response)) throw invalid(`${WHAT}, received ${describe(response)}`);
+  if (!response.ok) throw invalid(`${WHAT}, received HTTP ${response.status} ${response.statusText} for ${response.url || "a Response"}`);
+  try {
+    // Streaming compiles while downloading, but only for responses served as application/wasm.
+    const streaming = typeof WebAssembly.compileStreaming === "function" && response.headers.get("content-type")?.split(";")[0] === "application/wasm";
+    return await (streaming ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer()));
+  } catch (e) {
+    throw invalid(`${WHAT}, received ${response.url || "a Response"}, which is not a WebAssembly module (${String(e)})`);
+  }
+}
+
+function isBytes(x: unknown): x is BufferSource {
+  return ArrayBuffer.isView(x) || Object.prototype.toString.call(x) === "[object ArrayBuffer]";
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as { then?: unknown } | null)?.then === "function";
+}
+
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === "object") return `an object (${(x as object).constructor?.name ?? "Object"})`;
+  return `${typeof x} ${String(x).slice(0, 40)}`;
+}
+
+/**
+ * The version a module says it is, asked in a throwaway instance whose imports are
+ * stubs: nabla's `version()` only allocates, so it never calls them. A module without
+ * nabla's shape (imports from the glue only; memory, version and start exported) is
+ * refused without running any of its code.
+ */
+async function probeVersion(module: WebAssembly.Module): Promise<string> {
+  const imports = WebAssembly.Module.imports(module);
+  const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  const shaped =
+    imports.every((i) => i.module === "./nabla_bg.js" && i.kind === "function") &&
+    exports.get("memory") === "memory" &&
+    exports.get("version") === "function" &&
+    exports.get("__wbindgen_start") === "function";
+  if (!shaped) throw invalid("nabla's WebAssembly module, received a WebAssembly module that is not nabla's");
+  const stubs: Record<string, () => never> = {};
+  for (const i of imports) {
+    stubs[i.name] = () => {
+      throw new Error(`${i.name} called while reading the version`);
+    };
+  }
+  try {
+    const probe = await WebAssembly.instantiate(module, { "./nabla_bg.js": stubs });
+    const { version, memory } = probe.exports as { version: () => [number, number]; memory: WebAssembly.Memory };
+    const [ptr, len] = version();
+    return new TextDecoder().decode(new Uint8Array(memory.buffer, ptr, len));
+  } catch (e) {
+    throw invalid(`nabla's WebAssembly module, received one whose version cannot be read (${String(e)})`);
+  }
 }
 
 /** Throws unless `init()` has finished; `op` names the call for the message. */

@@ -1,9 +1,9 @@
 // Cloudflare Workers (workerd): the .wasm is imported as a module, since Workers may
-// not compile WebAssembly from bytes at run time. Everything else is the main entry.
+// not compile WebAssembly from bytes at run time.
 // @ts-expect-error -- resolved by workerd (and bundlers for Workers) to a WebAssembly.Module
-import wasmModule from "../nabla_bg.wasm"; // dist/nabla_bg.wasm, beside this entry once bundled
-import { useBundledModule } from "../init.js";
+import wasmModule from "./nabla_bg.wasm"; // dist/nabla_bg.wasm, beside this entry once bundled
+import { setDefaultWasm } from "../init.js";
 
-useBundledModule(wasmModule as WebAssembly.Module);
+setDefaultWasm(() => wasmModule as WebAssembly.Module);
 
 export * from "../index.js";
