@@ -1,5 +1,6 @@
-// The packed package in headless Chromium, loaded the three ways a web page gets it: a
-// Vite build, a Rollup build, and the unbundled dist files through an import map. Each
+// The packed package in headless Chromium, loaded the ways a web page gets it: a Vite
+// build, Vite's dev server, a Rollup build, and the unbundled dist files through an
+// import map. Each
 // page runs the smoke-and-train routine of every runtime (test/runtimes/train.mjs): the
 // losses must fall and be bit-identical to Node's (which test/runtimes holds equal to
 // Deno's, Bun's and workerd's), and a bad call must raise a NablaError with its code.
@@ -19,10 +20,10 @@ let node: SmokeResult;
 beforeAll(async () => {
   const launching = launchChromium();
   project = packedProject("nabla-browser-");
-  for (const way of ["vite", "rollup", "plain"]) {
+  for (const [way, html] of [["vite", "vite"], ["vite-dev", "vite"], ["rollup", "rollup"], ["plain", "plain"]] as const) {
     const dir = join(project, way);
     mkdirSync(dir);
-    cpSync(join(here, "web", `${way}.html`), join(dir, "index.html"));
+    cpSync(join(here, "web", `${html}.html`), join(dir, "index.html"));
     cpSync(join(here, "web", "main.js"), join(dir, "main.js"));
     cpSync(join(here, "train.mjs"), join(dir, "train.mjs"));
   }
@@ -67,15 +68,37 @@ async function served(root: string, path: string, name = "smokeResult") {
   }
 }
 
-async function viteBuild(dir: string): Promise<string[]> {
-  const { build, createLogger } = await import("vite");
+/** A Vite logger that keeps its warnings and errors. */
+async function viteLogger() {
+  const { createLogger } = await import("vite");
   const warnings: string[] = [];
   const logger = createLogger("warn");
   logger.warn = (msg) => void warnings.push(msg);
   logger.warnOnce = (msg) => void warnings.push(msg);
   logger.error = (msg) => void warnings.push(msg);
+  return { logger, warnings };
+}
+
+async function viteBuild(dir: string): Promise<string[]> {
+  const { build } = await import("vite");
+  const { logger, warnings } = await viteLogger();
   await build({ root: dir, configFile: false, logLevel: "warn", customLogger: logger, build: { outDir: "dist", emptyOutDir: true } });
   return warnings;
+}
+
+/** Vite's dev server (its dependency pre-bundling included), as `vite` serves a project. */
+async function viteDev(dir: string) {
+  const { createServer } = await import("vite");
+  const { logger, warnings } = await viteLogger();
+  const server = await createServer({ root: dir, configFile: false, logLevel: "warn", customLogger: logger, server: { host: "127.0.0.1", port: 0, watch: null } });
+  await server.listen();
+  try {
+    const visited = await visit(server.resolvedUrls!.local[0]!, "smokeResult");
+    expect(warnings, "Vite's warnings").toEqual([]);
+    return visited;
+  } finally {
+    await server.close();
+  }
 }
 
 async function rollupBuild(dir: string): Promise<string[]> {
@@ -103,6 +126,7 @@ async function rollupBuild(dir: string): Promise<string[]> {
 }
 
 /** Every .js the build wrote: a browser bundle must not import Node's built-ins. */
+const importsNode = /\b(?:from|import)\s*["']node:|\b(?:import|require)\s*\(\s*["'`]node:/;
 function bundledJs(dir: string): string {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".js"))
@@ -120,17 +144,18 @@ describe("Chromium", () => {
         const dir = join(project, "vite");
         expect(await viteBuild(dir), "Vite's warnings").toEqual([]);
         const out = join(dir, "dist");
-        expect(bundledJs(out)).not.toMatch(/["']node:/);
+        expect(bundledJs(out)).not.toMatch(importsNode);
         expect(readdirSync(join(out, "assets")).filter((f) => f.endsWith(".wasm"))).toHaveLength(1);
         return served(out, "/");
       },
     ],
+    ["Vite's dev server", () => viteDev(join(project, "vite-dev"))],
     [
       "a Rollup build",
       async () => {
         const dir = join(project, "rollup");
         expect(await rollupBuild(dir), "Rollup's warnings").toEqual([]);
-        expect(bundledJs(join(dir, "dist"))).not.toMatch(/["']node:/);
+        expect(bundledJs(join(dir, "dist"))).not.toMatch(importsNode);
         return served(dir, "/");
       },
     ],
