@@ -1,9 +1,9 @@
 // The packed package in headless Chromium, loaded the ways a web page gets it: a Vite
 // build, Vite's dev server, a Rollup build, and the unbundled dist files through an
-// import map. Each
-// page runs the smoke-and-train routine of every runtime (test/runtimes/train.mjs): the
-// losses must fall and be bit-identical to Node's (which test/runtimes holds equal to
-// Deno's, Bun's and workerd's), and a bad call must raise a NablaError with its code.
+// import map. Each page runs the smoke-and-train routine of every runtime
+// (test/runtimes/train.mjs): the losses must fall and be bit-identical to Node's (which
+// test/runtimes holds equal to Deno's, Bun's and workerd's), and a bad call must raise
+// a NablaError with its code. Then: a page stays responsive while fit() trains.
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
