@@ -1,7 +1,7 @@
 // nabla: train neural networks anywhere JavaScript runs. The public API.
 
 export { init, info } from "./init.js";
-export type { Info, InitOptions, WasmSource } from "./init.js";
+export type { Info, InitOptions, WasmModule, WasmSource } from "./init.js";
 export { VERSION as version } from "./version.js";
 export { Tensor, tensor, zeros, ones, full, randn, randUniform, memory, tidy, keep, dispose } from "./tensor.js";
 export type { DType, MemoryInfo, NestedArray, RandomOptions, TensorData, TidyResult } from "./tensor.js";

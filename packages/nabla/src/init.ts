@@ -4,8 +4,14 @@ import initWasm, * as wasm from "../wasm/nabla.js";
 import { FormatError, StateError } from "./errors.js";
 import { VERSION } from "./version.js";
 
+/**
+ * A compiled `WebAssembly.Module`. Named through `globalThis` so the published types
+ * compile without the DOM lib (a Node project with only @types/node has no `WebAssembly`).
+ */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never;
+
 /** What `init()` accepts: a compiled module, the bytes, or where to fetch them. */
-export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
+export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | URL | string | Response | Promise<Response>;
 
 export interface InitOptions {
   /** The nabla .wasm to use instead of the one beside this file. */
