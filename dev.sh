@@ -11,6 +11,14 @@ case "${1:-}" in
     shift
     exec node packages/demo/src/main.js "$@"
     ;;
+  serve)
+    bash scripts/setup.sh
+    bash scripts/build.sh
+    shift
+    source scripts/lib.sh # pnpm on PATH
+    cd packages/demo
+    exec pnpm run --silent serve "$@"
+    ;;
   test)
     NABLA_SETUP=test bash scripts/setup.sh
     bash scripts/build.sh
@@ -18,6 +26,7 @@ case "${1:-}" in
     ;;
   *)
     echo "usage: ./dev.sh demo [options]   set up, build, run the demo" >&2
+    echo "       ./dev.sh serve [options]  set up, build, serve the browser demo page (vite preview options)" >&2
     echo "       ./dev.sh test              set up, build, run every test" >&2
     exit 2
     ;;

@@ -3,11 +3,10 @@
 // model the runs differ only in their loss (and, for the cautionary case, in the final
 // softmax that mse needs to see probabilities).
 import * as nb from "nabla";
+import { ARCH, archText, CLASSIFICATION_LOSSES, OUTLIERS, REGRESSION_LOSSES, SEED } from "./catalogue.js";
 import { forecastWindows, injectOutliers, loadCo2, loadMnist, oneHot } from "./data.js";
 
-export const SEED = 1;
 export const DATA_SEED = 42;
-export const OUTLIERS = { fraction: 0.05, size: 10, seed: 7 };
 
 /** Epochs per model for each preset (chosen by timing them on a 2-core machine; see main.js). */
 export const PRESETS = {
@@ -16,46 +15,7 @@ export const PRESETS = {
   full: { MLP: 40, CNN: 25, LSTM: 150, GRU: 150 },
 };
 
-const conv = (filters) => nb.layers.conv2d({ filters, kernelSize: 3, padding: "same", activation: "relu" });
-
-/** Layer stacks. `softmax: true` ends the classifier in a softmax (for mse on probabilities). */
-const ARCH = {
-  MLP: {
-    inputShape: [784],
-    layers: ({ softmax }) => [nb.layers.dense({ units: 128, activation: "relu" }), nb.layers.dense({ units: 10, ...(softmax ? { activation: "softmax" } : {}) })],
-    text: "dense 128 relu → dense 10",
-  },
-  CNN: {
-    inputShape: [28, 28, 1],
-    layers: ({ softmax }) => [
-      conv(8),
-      nb.layers.maxPool2d({ poolSize: 2 }),
-      conv(16),
-      nb.layers.maxPool2d({ poolSize: 2 }),
-      nb.layers.flatten(),
-      nb.layers.dense({ units: 10, ...(softmax ? { activation: "softmax" } : {}) }),
-    ],
-    text: "conv 8@3×3 same relu → maxPool 2 → conv 16@3×3 same relu → maxPool 2 → flatten → dense 10",
-  },
-  LSTM: { inputShape: [24, 1], layers: () => [nb.layers.lstm({ units: 32 }), nb.layers.dense({ units: 1 })], text: "lstm 32 → dense 1" },
-  GRU: { inputShape: [24, 1], layers: () => [nb.layers.gru({ units: 32 }), nb.layers.dense({ units: 1 })], text: "gru 32 → dense 1" },
-};
-
-export const archText = (model) => ARCH[model].text;
-
-/** The classification losses: what each takes and what the model must output for it. */
-export const CLASSIFICATION_LOSSES = [
-  { key: "ce", spec: { name: "crossEntropy", config: { fromLogits: true } }, label: "crossEntropy (logits)", output: "logits", targets: "int32 labels" },
-  { key: "ceSmooth", spec: { name: "crossEntropy", config: { fromLogits: true, labelSmoothing: 0.1 } }, label: "crossEntropy (logits, smoothing 0.1)", output: "logits", targets: "int32 labels" },
-  { key: "focal", spec: { name: "focal", config: { fromLogits: true } }, label: "focal (logits, γ 2, α 0.25)", output: "logits", targets: "int32 labels" },
-  { key: "mse", spec: { name: "mse", config: {} }, label: "mse (softmax, one-hot) ⚠", output: "probabilities", targets: "one-hot float32", cautionary: true },
-];
-
-export const REGRESSION_LOSSES = [
-  { key: "mse", spec: { name: "mse", config: {} }, label: "mse" },
-  { key: "mae", spec: { name: "mae", config: {} }, label: "mae" },
-  { key: "huber", spec: { name: "huber", config: { delta: 1 } }, label: "huber (δ 1)" },
-];
+export { archText, CLASSIFICATION_LOSSES, OUTLIERS, REGRESSION_LOSSES, SEED };
 
 /** Loads both data sets as tensors (read from installed npm packages; nothing is downloaded). */
 export function loadData() {
