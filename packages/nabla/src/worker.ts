@@ -29,6 +29,8 @@ export interface WorkerLike {
   off?(event: string, listener: (value: any) => void): unknown;
   addEventListener?(type: string, listener: (event: any) => void): void;
   removeEventListener?(type: string, listener: (event: any) => void): void;
+  /** A web `MessagePort` delivers nothing to `addEventListener` listeners until started. */
+  start?(): void;
 }
 
 /** What a `serveTraining` handler returns: the model to train and `fit`'s arguments. */
@@ -120,6 +122,7 @@ function listen(port: WorkerLike, type: string, listener: (value: any) => void):
   if (typeof port.addEventListener === "function") {
     const l = (e: any) => listener(type === "message" ? e.data : e);
     port.addEventListener(type, l);
+    if (type === "message") port.start?.();
     return () => port.removeEventListener?.(type, l);
   }
   throw argError(ValueError, "INVALID_ARGUMENT", "trainInWorker", "worker", "a Worker, a MessagePort or worker_threads' Worker or parentPort", describe(port));

@@ -2,7 +2,7 @@
 // progress in order, a falling loss, the trained model's bytes, abort, and the worker's
 // errors arriving on this thread with their class and code.
 import * as nb from "nabla";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const SCRIPT = new URL("./workers/train.mjs", import.meta.url);
@@ -178,6 +178,47 @@ describe("trainInWorker with worker_threads", () => {
       expect(e.message).toContain("exited (code 3)");
     } finally {
       await doomed.terminate();
+    }
+  });
+});
+
+/**
+ * A Node MessagePort seen through the web's API only (addEventListener with
+ * MessageEvents, and nothing delivered before start(), as a web MessagePort behaves).
+ */
+function webPort(port: MessagePort): nb.WorkerLike {
+  const listeners = new Set<(e: { data: unknown }) => void>();
+  const held: { data: unknown }[] = [];
+  let started = false;
+  port.on("message", (data) => (started ? listeners.forEach((l) => l({ data })) : held.push({ data })));
+  return {
+    postMessage: (m, transfer) => port.postMessage(m, transfer as never),
+    addEventListener: (type, l) => void (type === "message" && listeners.add(l)),
+    removeEventListener: (_type, l) => void listeners.delete(l),
+    start() {
+      started = true;
+      for (const e of held.splice(0)) listeners.forEach((l) => l(e));
+    },
+  };
+}
+
+describe("web-style channels", () => {
+  it("serves and trains over MessagePorts used through addEventListener (started, events unwrapped)", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const stop = nb.serveTraining(async (request: { n: number }) => {
+      const { x, y } = blobs(request.n);
+      const model = nb.sequential([nb.layers.dense({ units: 4 })], { inputShape: [8], seed: 1 });
+      model.compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: nb.optim.adam({ learningRate: 1e-2 }) });
+      return { model, x: nb.tensor(x, [request.n, 8]), y: nb.tensor(y, [request.n], "int32"), fitOptions: { epochs: 3, batchSize: 25 } };
+    }, webPort(port1));
+    try {
+      const events: string[] = [];
+      const result = await nb.trainInWorker(webPort(port2), { n: 100 }, { onProgress: (e) => events.push(e.type) }).result;
+      expect(result.history.epoch).toEqual([0, 1, 2]);
+      expect(events).toEqual(Array.from({ length: 3 }, () => ["batch", "batch", "batch", "batch", "epoch"]).flat());
+    } finally {
+      stop();
+      port1.close();
     }
   });
 });
