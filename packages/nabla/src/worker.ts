@@ -244,7 +244,9 @@ export function serveTraining<Request = unknown>(handler: TrainingHandler<Reques
       const history = await model.fit(x, y, { verbose: 0, ...fitOptions, callbacks: [...callbacks, progress], signal: controller.signal });
       let bytes = model.save();
       if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
-      send({ nabla: "done", id, result: { history, model: bytes, aborted: controller.signal.aborted } }, [bytes.buffer]);
+      // An abort that arrives after the last step stopped nothing.
+      const aborted = controller.signal.aborted && history.epoch.length < epochs;
+      send({ nabla: "done", id, result: { history, model: bytes, aborted } }, [bytes.buffer]);
     } finally {
       temps.forEach((t) => t.dispose());
       if (!spec.keepModel) model.dispose();
