@@ -8,7 +8,8 @@ export default defineConfig({
   root: fileURLToPath(new URL("./web", import.meta.url)),
   base: "./",
   build: { outDir: fileURLToPath(new URL("./dist", import.meta.url)), emptyOutDir: true, target: "es2022" },
-  // The worker is a module worker; its bundle needs the data plugin, the page's does not.
+  // The worker is a module worker with its own bundle, which needs the data plugin.
   worker: { format: "es", plugins: () => [demoData()] },
+  plugins: [demoData()], // the dev server serves the worker through these
   preview: { port: 4173 },
 });
