@@ -11,8 +11,9 @@ rm -rf "$results" && mkdir -p "$results"
 log "cargo test: nabla-core (native)"
 cargo test -q -p nabla-core 2>&1 | tee "$results/cargo.log"
 
-log "tsc: packages/nabla types (sources and tests)"
+log "tsc: packages/nabla types (sources and tests), the cross-boundary tests"
 (cd packages/nabla && pnpm exec tsc --noEmit -p tsconfig.json && pnpm exec tsc -p tsconfig.test.json)
+(cd test && pnpm exec tsc --noEmit -p tsconfig.json)
 
 for pkg in packages/nabla test packages/demo; do
   log "vitest: $pkg"
