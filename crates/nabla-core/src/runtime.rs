@@ -146,6 +146,46 @@ impl Runtime {
         result
     }
 
+    /// Copies the values of `sources` into the float tensors `targets` (same shapes), in
+    /// place as `update` does. `arg` names the sources in errors (`arg[i]`); nothing
+    /// changes unless every pair fits.
+    pub fn assign(
+        &mut self,
+        op: &'static str,
+        arg: &str,
+        targets: &[u32],
+        sources: &[u32],
+    ) -> Result<()> {
+        if targets.len() != sources.len() {
+            return Err(Error::shape(
+                op,
+                arg,
+                format!("{} tensors", targets.len()),
+                format!("{} tensors", sources.len()),
+            ));
+        }
+        for (i, (&t, &s)) in targets.iter().zip(sources).enumerate() {
+            let name = format!("{arg}[{i}]");
+            let want = self.get(op, &name, t)?.shape().clone();
+            let src = self.get(op, &name, s)?;
+            if src.dims() != want.dims() {
+                return Err(Error::shape(
+                    op,
+                    name,
+                    format!("shape {want}"),
+                    format!("shape {}", src.shape()),
+                ));
+            }
+            src.f32s(op, &name)?;
+        }
+        self.update(op, targets, sources, |dst, src| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                d.copy_from_slice(s);
+            }
+            Ok(())
+        })
+    }
+
     /// Opens the tape for one `grad` call and watches `ids`.
     pub fn begin_grad(&mut self, ids: &[u32]) -> Result<()> {
         if self.tape.is_some() {

@@ -12,10 +12,17 @@
 //! `backward_kernel`, ... with the inner layouts of recurrent.rs. Torch
 //! (`bidirectional=True`): forward_* ↔ `*_l0`, backward_* ↔ `*_l0_reverse`, and with
 //! concat torch's output `[..., 2H]` has the same order (forward, then backward).
+//!
+//! States (as Keras): the forward copy's then the backward copy's, `forward_h`,
+//! (`forward_c`,) `backward_h`, (`backward_c`), each `[batch, units]`. With the inner
+//! `returnState: true` the layer's outputs are `[output, ...those final states]` (used on
+//! its own, `nb.layer`; not in a Sequential), and `initialState` takes them in that
+//! order. Torch's `h_n[0]`/`h_n[1]` are forward_h/backward_h.
 //! See: keras.layers.Bidirectional, torch.nn.LSTM(bidirectional=True).
 //! NOTE: Keras's `mergeMode: null` (two outputs) is not supported: a layer has one output.
 
-use super::{batch_dims, Layer, Param};
+use super::recurrent::{check_sequence, check_states};
+use super::{Layer, Param};
 use crate::error::{Error, Result};
 use crate::losses::Config;
 use crate::rng::Rng;
@@ -133,7 +140,49 @@ fn prefixed(forward: bool, name: &'static str) -> &'static str {
     }
 }
 
+/// The prefixed name of an inner state.
+fn prefixed_state(forward: bool, name: &'static str) -> &'static str {
+    match (forward, name) {
+        (true, "h") => "forward_h",
+        (true, "c") => "forward_c",
+        (false, "h") => "backward_h",
+        (false, "c") => "backward_c",
+        (_, other) => other,
+    }
+}
+
 impl Bidirectional {
+    /// Checks x (any length, as the inner layers) and returns (batch, time).
+    fn check(&self, op_phase: &'static str, x: &Tensor) -> Result<(usize, usize)> {
+        if self.input.is_empty() {
+            return Err(Error::state("bidirectional", op_phase, "an unbuilt layer"));
+        }
+        check_sequence("bidirectional", x, self.input[1])
+    }
+
+    fn width(&self) -> usize {
+        if self.merge == Merge::Concat {
+            2 * self.units
+        } else {
+            self.units
+        }
+    }
+
+    fn output_dims(&self, batch: usize, time: usize) -> Vec<usize> {
+        let mut dims = if self.seq {
+            vec![batch, time]
+        } else {
+            vec![batch]
+        };
+        dims.push(self.width());
+        dims
+    }
+
+    /// Splits a list of states (none, or forward's then backward's) in halves.
+    fn halves<'a, T>(&self, list: &'a [T]) -> (&'a [T], &'a [T]) {
+        list.split_at(list.len() / 2)
+    }
+
     fn merge_name(&self) -> &'static str {
         match self.merge {
             Merge::Concat => "concat",
@@ -192,29 +241,65 @@ impl Layer for Bidirectional {
         p
     }
 
+    fn state_names(&self) -> Vec<&'static str> {
+        let inner = self.fwd.state_names();
+        let f = inner.iter().map(|&n| prefixed_state(true, n));
+        let b = inner.iter().map(|&n| prefixed_state(false, n));
+        f.chain(b).collect()
+    }
+
+    fn returns_state(&self) -> bool {
+        self.fwd.returns_state()
+    }
+
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
-        if self.input.is_empty() {
-            return Err(Error::state(
+        self.forward_with_state(x, &[], y, &mut [], training)
+    }
+
+    fn backward(&mut self, x: &Tensor, y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+        self.backward_with_state(x, y, gy, &[], gx, &mut [])
+    }
+
+    fn forward_with_state(
+        &mut self,
+        x: &Tensor,
+        initial: &[&Tensor],
+        y: &mut Tensor,
+        finals: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        let (batch, time) = self.check("a built layer (build before forward)", x)?;
+        let names = self.state_names();
+        // Checked here, so the inner layers' errors cannot misnumber the states.
+        check_states(
+            "bidirectional",
+            "initialState",
+            initial,
+            &names,
+            batch,
+            self.units,
+        )?;
+        if !finals.is_empty() && finals.len() != names.len() {
+            return Err(Error::shape(
                 "bidirectional",
-                "a built layer (build before forward)",
-                "an unbuilt layer",
+                "finalState",
+                format!("{} tensors or none", names.len()),
+                format!("{} tensors", finals.len()),
             ));
         }
-        let batch = super::check_input("bidirectional", x, &self.input)?;
-        self.fwd.forward(x, &mut self.yf, training)?;
-        self.bwd.forward(x, &mut self.yb, training)?;
+        let (fi, bi) = self.halves(initial);
+        let half = finals.len() / 2;
+        let (ff, bf) = finals.split_at_mut(half);
+        self.fwd
+            .forward_with_state(x, fi, &mut self.yf, ff, training)?;
+        self.bwd
+            .forward_with_state(x, bi, &mut self.yb, bf, training)?;
         let h = self.units;
-        let width = if self.merge == Merge::Concat {
-            2 * h
-        } else {
-            h
-        };
-        let mut dims = batch_dims(batch, &self.input[..self.seq as usize]);
-        dims.push(width);
-        y.resize(&dims);
+        let width = self.width();
+        y.resize(&self.output_dims(batch, time));
         let (yf, yb, merge) = (self.yf.data(), self.yb.data(), self.merge);
         let yd = y.data_mut();
-        for (r, rf, rb) in rows(batch, if self.seq { self.input[0] } else { 1 }) {
+        for (r, rf, rb) in rows(batch, if self.seq { time } else { 1 }) {
             let (f, b) = (&yf[rf * h..][..h], &yb[rb * h..][..h]);
             let out = &mut yd[r * width..][..width];
             match merge {
@@ -239,15 +324,16 @@ impl Layer for Bidirectional {
         Ok(())
     }
 
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
-        if self.input.is_empty() {
-            return Err(Error::state(
-                "bidirectional",
-                "a built layer (build before backward)",
-                "an unbuilt layer",
-            ));
-        }
-        let batch = super::check_input("bidirectional", x, &self.input)?;
+    fn backward_with_state(
+        &mut self,
+        x: &Tensor,
+        _y: &Tensor,
+        gy: &Tensor,
+        g_finals: &[&Tensor],
+        gx: &mut Tensor,
+        g_initial: &mut [Tensor],
+    ) -> Result<()> {
+        let (batch, time) = self.check("a built layer (build before backward)", x)?;
         if self.yf.dims().first() != Some(&batch) {
             return Err(Error::state(
                 "bidirectional",
@@ -256,13 +342,8 @@ impl Layer for Bidirectional {
             ));
         }
         let h = self.units;
-        let width = if self.merge == Merge::Concat {
-            2 * h
-        } else {
-            h
-        };
-        let mut dims = batch_dims(batch, &self.input[..self.seq as usize]);
-        dims.push(width);
+        let width = self.width();
+        let dims = self.output_dims(batch, time);
         if gy.dims() != dims.as_slice() {
             return Err(Error::shape(
                 "bidirectional",
@@ -271,11 +352,21 @@ impl Layer for Bidirectional {
                 format!("shape {}", gy.shape()),
             ));
         }
+        let names = self.state_names();
+        check_states("bidirectional", "stateGradient", g_finals, &names, batch, h)?;
+        if !g_initial.is_empty() && g_initial.len() != names.len() {
+            return Err(Error::shape(
+                "bidirectional",
+                "initialStateGradient",
+                format!("{} tensors or none", names.len()),
+                format!("{} tensors", g_initial.len()),
+            ));
+        }
         self.gyf.resize(self.yf.dims());
         self.gyb.resize(self.yb.dims());
         let (yf, yb, merge) = (self.yf.data(), self.yb.data(), self.merge);
         let (gyf, gyb, gyd) = (self.gyf.data_mut(), self.gyb.data_mut(), gy.data());
-        for (r, rf, rb) in rows(batch, if self.seq { self.input[0] } else { 1 }) {
+        for (r, rf, rb) in rows(batch, if self.seq { time } else { 1 }) {
             let g = &gyd[r * width..][..width];
             let (gf, gb) = (&mut gyf[rf * h..][..h], &mut gyb[rb * h..][..h]);
             match merge {
@@ -300,8 +391,13 @@ impl Layer for Bidirectional {
                 }
             }
         }
-        self.fwd.backward(x, &self.yf, &self.gyf, &mut self.gxf)?;
-        self.bwd.backward(x, &self.yb, &self.gyb, &mut self.gxb)?;
+        let (gf, gb) = self.halves(g_finals);
+        let half = g_initial.len() / 2;
+        let (gif, gib) = g_initial.split_at_mut(half);
+        self.fwd
+            .backward_with_state(x, &self.yf, &self.gyf, gf, &mut self.gxf, gif)?;
+        self.bwd
+            .backward_with_state(x, &self.yb, &self.gyb, gb, &mut self.gxb, gib)?;
         gx.resize(x.dims());
         for ((o, a), b) in gx
             .data_mut()
@@ -346,6 +442,74 @@ mod tests {
                 3e-3,
             );
         }
+    }
+
+    #[test]
+    fn gradients_with_states() {
+        for kind in ["lstm", "gru", "simpleRnn"] {
+            for (merge, seq) in [("concat", true), ("sum", false), ("mul", true)] {
+                let cfg = format!(
+                    r#"{{"layer":{{"kind":"{kind}","config":{{"units":3,"returnSequences":{seq},"returnState":true}}}},"mergeMode":"{merge}"}}"#
+                );
+                let x = with_masked(&[2, 4, 3], 2, &[(1, 0), (0, 3)]);
+                gradcheck_states("bidirectional", &cfg, x.clone(), true, true, 3e-3);
+                gradcheck_states("bidirectional", &cfg, x, false, true, 3e-3);
+            }
+        }
+    }
+
+    /// The states go forward copy's first, backward copy's second (Keras's order): each
+    /// copy alone from its half gives the same output and final states.
+    #[test]
+    fn states_split_between_the_copies() {
+        let x = with_masked(&[2, 4, 3], 5, &[(1, 3)]);
+        let inner = r#"{"units":3,"returnSequences":true,"returnState":true}"#;
+        let mut bi = make(
+            "bidirectional",
+            &format!(r#"{{"layer":{{"kind":"lstm","config":{inner}}}}}"#),
+        )
+        .unwrap();
+        bi.build(&[4, 3], &mut Rng::new(3)).unwrap();
+        let init: Vec<Tensor> = (0..4).map(|i| normal(&[2, 3], 10 + i)).collect();
+        let refs: Vec<&Tensor> = init.iter().collect();
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        let mut finals: Vec<Tensor> = (0..4).map(|_| Tensor::zeros(Shape::new(vec![]))).collect();
+        bi.forward_with_state(&x, &refs, &mut y, &mut finals, false)
+            .unwrap();
+        let params = bi.params();
+        for (copy, backwards) in [(0usize, false), (1, true)] {
+            let cfg = inner.replace("}", &format!(r#","goBackwards":{backwards}}}"#));
+            let mut l = make("lstm", &cfg).unwrap();
+            l.build(&[4, 3], &mut Rng::new(9)).unwrap();
+            for (p, src) in l.params_mut().into_iter().zip(&params[copy * 3..]) {
+                p.value.data_mut().copy_from_slice(src.value.data());
+            }
+            let mut o = Tensor::zeros(Shape::new(vec![]));
+            let mut f = vec![
+                Tensor::zeros(Shape::new(vec![])),
+                Tensor::zeros(Shape::new(vec![])),
+            ];
+            l.forward_with_state(&x, &refs[copy * 2..copy * 2 + 2], &mut o, &mut f, false)
+                .unwrap();
+            assert_eq!(f[0].data(), finals[copy * 2].data());
+            assert_eq!(f[1].data(), finals[copy * 2 + 1].data());
+            for b in 0..2 {
+                for t in 0..4 {
+                    let src = if backwards { 3 - t } else { t };
+                    assert_eq!(
+                        &y.data()[(b * 4 + t) * 6 + copy * 3..][..3],
+                        &o.data()[(b * 4 + src) * 3..][..3]
+                    );
+                }
+            }
+        }
+        let e = bi
+            .forward_with_state(&x, &refs[..2], &mut y, &mut [], false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bidirectional: invalid `initialState`: expected 4 tensors (forward_h, forward_c, backward_h, backward_c) or none, received 2 tensors"
+        );
     }
 
     /// The merged output equals the inner layer run on the sequence and on the reversed
@@ -432,9 +596,15 @@ mod tests {
             err(r#"{"layer":{"kind":"lstm","config":{"units":0}}}"#).arg,
             "units"
         );
+        let with_state = make(
+            "bidirectional",
+            r#"{"layer":{"kind":"lstm","config":{"units":2,"returnState":true}}}"#,
+        )
+        .unwrap();
+        assert!(with_state.returns_state());
         assert_eq!(
-            err(r#"{"layer":{"kind":"lstm","config":{"units":2,"returnState":true}}}"#).arg,
-            "returnState"
+            with_state.state_names(),
+            ["forward_h", "forward_c", "backward_h", "backward_c"]
         );
         assert_eq!(err(r#"{"layer":{"kind":"lstm","config":[]}}"#).arg, "layer");
         let mut l = make(
@@ -449,9 +619,12 @@ mod tests {
         l.build(&[4, 3], &mut Rng::new(1)).unwrap();
         let mut y = Tensor::zeros(Shape::new(vec![]));
         let e = l
-            .forward(&normal(&[2, 5, 3], 1), &mut y, false)
+            .forward(&normal(&[2, 5, 2], 1), &mut y, false)
             .unwrap_err();
-        assert_eq!(e.to_string(), "bidirectional: invalid `input`: expected shape [batch, 4, 3], received shape [2, 5, 3]");
+        assert_eq!(e.to_string(), "bidirectional: invalid `input`: expected shape [batch, time, 3] with time ≥ 1, received shape [2, 5, 2]");
+        // any length: the weights do not depend on it
+        l.forward(&normal(&[2, 5, 3], 1), &mut y, false).unwrap();
+        assert_eq!(y.dims(), &[2, 4]);
         let cfg = l.config();
         assert_eq!(cfg["layer"]["kind"], "lstm");
         assert_eq!(cfg["layer"]["config"]["goBackwards"], false);

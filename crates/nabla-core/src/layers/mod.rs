@@ -20,6 +20,7 @@ mod norm;
 mod pool;
 mod recurrent;
 mod reshape;
+pub mod standalone;
 
 use crate::error::{Error, Result};
 use crate::losses::Config;
@@ -138,6 +139,62 @@ pub trait Layer {
     /// Given the last forward's `x`, `y` and dL/dy, adds dL/dparams into each `grad`
     /// and writes dL/dx into `gx`.
     fn backward(&mut self, x: &Tensor, y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()>;
+
+    /// The recurrent state the layer carries from step to step, by name, each
+    /// `[batch, units]`: `["h"]` (simpleRnn, gru), `["h", "c"]` (lstm), both directions'
+    /// for bidirectional. Empty for layers without one.
+    fn state_names(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Made with `returnState: true`: the layer's outputs are its output and then its
+    /// final states, so it has no place in a one-output-per-layer Sequential model.
+    fn returns_state(&self) -> bool {
+        false
+    }
+
+    /// `forward` from the states `initial` (one per `state_names`, or none: zeros) that
+    /// also writes the final states into `finals` (one per state name, or none: not wanted).
+    fn forward_with_state(
+        &mut self,
+        x: &Tensor,
+        initial: &[&Tensor],
+        y: &mut Tensor,
+        finals: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        if initial.is_empty() && finals.is_empty() {
+            return self.forward(x, y, training);
+        }
+        Err(no_state(self.kind()))
+    }
+
+    /// `backward` of the last `forward_with_state`: `g_finals` (one per state, or none)
+    /// are dL/d(final states), added to what flows back from `gy`; dL/d(initial states)
+    /// go into `g_initial` (one per state, or none: not wanted).
+    fn backward_with_state(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        gy: &Tensor,
+        g_finals: &[&Tensor],
+        gx: &mut Tensor,
+        g_initial: &mut [Tensor],
+    ) -> Result<()> {
+        if g_finals.is_empty() && g_initial.is_empty() {
+            return self.backward(x, y, gy, gx);
+        }
+        Err(no_state(self.kind()))
+    }
+}
+
+fn no_state(kind: &'static str) -> Error {
+    Error::invalid(
+        kind,
+        "initialState",
+        format!("no state (only recurrent layers carry one; {kind} has none)"),
+        "states",
+    )
 }
 
 type Builder = fn(&Config) -> Result<Box<dyn Layer>>;
@@ -298,6 +355,142 @@ pub(crate) mod testing {
                     j,
                     (plus - minus) / ((v0 + h) as f64 - (v0 - h) as f64),
                     analytic[j] as f64,
+                );
+            }
+        }
+    }
+
+    /// The recurrent-state paths of `forward_with_state` / `backward_with_state`: with
+    /// random initial states (if `initial`) and L = Σ w·y + (if `finals`) Σ wᵢ·finalᵢ,
+    /// checks dL/dx (0 on masked all-zero steps, where L jumps), dL/d(initial states) and
+    /// dL/dparams against central differences.
+    pub fn gradcheck_states(
+        kind: &str,
+        config: &str,
+        x: Tensor,
+        initial: bool,
+        finals: bool,
+        tol: f64,
+    ) {
+        let mut layer = make(kind, config).unwrap();
+        layer.build(&x.dims()[1..], &mut Rng::new(1)).unwrap();
+        let names = layer.state_names();
+        let batch = x.dims()[0];
+        let mut probe = Tensor::zeros(Shape::new(vec![]));
+        let mut probe_f: Vec<Tensor> = names
+            .iter()
+            .map(|_| Tensor::zeros(Shape::new(vec![])))
+            .collect();
+        layer
+            .forward_with_state(&x, &[], &mut probe, &mut probe_f, false)
+            .unwrap();
+        let units = probe_f[0].dims()[1];
+        let states: Vec<Tensor> = if initial {
+            (0..names.len())
+                .map(|i| normal(&[batch, units], 40 + i as u64))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let wy = normal(probe.dims(), 77);
+        let ws: Vec<Tensor> = if finals {
+            (0..names.len())
+                .map(|i| normal(&[batch, units], 90 + i as u64))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let loss = |layer: &mut Box<dyn Layer>, x: &Tensor, states: &[Tensor]| -> f64 {
+            let refs: Vec<&Tensor> = states.iter().collect();
+            let mut y = Tensor::zeros(Shape::new(vec![]));
+            let mut f: Vec<Tensor> = ws
+                .iter()
+                .map(|_| Tensor::zeros(Shape::new(vec![])))
+                .collect();
+            layer
+                .forward_with_state(x, &refs, &mut y, &mut f, false)
+                .unwrap();
+            let dot = |a: &Tensor, b: &Tensor| -> f64 {
+                a.data()
+                    .iter()
+                    .zip(b.data())
+                    .map(|(&u, &v)| u as f64 * v as f64)
+                    .sum()
+            };
+            dot(&y, &wy) + f.iter().zip(&ws).map(|(a, b)| dot(a, b)).sum::<f64>()
+        };
+        let refs: Vec<&Tensor> = states.iter().collect();
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        let mut f: Vec<Tensor> = ws
+            .iter()
+            .map(|_| Tensor::zeros(Shape::new(vec![])))
+            .collect();
+        layer
+            .forward_with_state(&x, &refs, &mut y, &mut f, false)
+            .unwrap();
+        for p in layer.params_mut() {
+            p.grad.fill(0.0);
+        }
+        let mut gx = Tensor::zeros(Shape::new(vec![]));
+        let mut g_init: Vec<Tensor> = states
+            .iter()
+            .map(|_| Tensor::zeros(Shape::new(vec![])))
+            .collect();
+        let wrefs: Vec<&Tensor> = ws.iter().collect();
+        layer
+            .backward_with_state(&x, &y, &wy, &wrefs, &mut gx, &mut g_init)
+            .unwrap();
+        let check = |what: &str, j: usize, numeric: f64, analytic: f64| {
+            assert!(
+                (numeric - analytic).abs() <= tol * (1.0 + numeric.abs().max(analytic.abs())),
+                "{kind} {config} (initial {initial}, finals {finals}): d/d{what}[{j}]: analytic {analytic} vs numeric {numeric}"
+            );
+        };
+        let feat = *x.dims().last().unwrap();
+        for j in 0..x.numel() {
+            let row = j / feat * feat;
+            if x.data()[row..row + feat].iter().all(|&v| v == 0.0) {
+                assert_eq!(gx.data()[j], 0.0, "{kind}: dL/dx on a masked step");
+                continue;
+            }
+            let x0 = x.data()[j];
+            let h = 1e-2 * x0.abs().max(0.1);
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp.data_mut()[j] = x0 + h;
+            xm.data_mut()[j] = x0 - h;
+            let numeric = (loss(&mut layer, &xp, &states) - loss(&mut layer, &xm, &states))
+                / ((x0 + h) as f64 - (x0 - h) as f64);
+            check("x", j, numeric, gx.data()[j] as f64);
+        }
+        for (si, g) in g_init.iter().enumerate() {
+            assert_eq!(g.dims(), states[si].dims());
+            for j in 0..g.numel() {
+                let v0 = states[si].data()[j];
+                let h = 1e-2 * v0.abs().max(0.1);
+                let (mut sp, mut sm) = (states.clone(), states.clone());
+                sp[si].data_mut()[j] = v0 + h;
+                sm[si].data_mut()[j] = v0 - h;
+                let numeric = (loss(&mut layer, &x, &sp) - loss(&mut layer, &x, &sm))
+                    / ((v0 + h) as f64 - (v0 - h) as f64);
+                check(names[si], j, numeric, g.data()[j] as f64);
+            }
+        }
+        let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grad.clone()).collect();
+        for (pi, analytic) in grads.iter().enumerate() {
+            for (j, &want) in analytic.iter().enumerate() {
+                let v0 = layer.params()[pi].value.data()[j];
+                let h = 1e-2 * v0.abs().max(0.1);
+                layer.params_mut()[pi].value.data_mut()[j] = v0 + h;
+                let plus = loss(&mut layer, &x, &states);
+                layer.params_mut()[pi].value.data_mut()[j] = v0 - h;
+                let minus = loss(&mut layer, &x, &states);
+                layer.params_mut()[pi].value.data_mut()[j] = v0;
+                let name = layer.params()[pi].name;
+                check(
+                    name,
+                    j,
+                    (plus - minus) / ((v0 + h) as f64 - (v0 - h) as f64),
+                    want as f64,
                 );
             }
         }

@@ -3,8 +3,9 @@
 //!
 //! Options (all three): `units` (required), `activation` ("tanh"), `useBias` (true),
 //! `returnSequences` (false: output `[batch, units]`, the last state; true:
-//! `[batch, time, units]`), `returnState` (false; true is refused: a layer has one output
-//! here, so the final states need the multi-output model API), `goBackwards` (false:
+//! `[batch, time, units]`), `returnState` (false; true: the outputs are `[output, h]`, lstm
+//! `[output, h, c]`, as Keras — for the layer used on its own, `nb.layer` (standalone.rs);
+//! a Sequential model, one output per layer, refuses it), `goBackwards` (false:
 //! Keras's option; reads the sequence from the last step, and with `returnSequences`
 //! the outputs come in that processing order, as Keras does), `kernelInitializer`
 //! ("glorotUniform"), `recurrentInitializer` ("orthogonal"), `biasInitializer`
@@ -35,16 +36,24 @@
 //!              Both biases are kept because b_hn sits inside r⊙(·): they cannot be summed
 //!              (this is Keras's `resetAfter: true` GRU, whose bias `[2, 3H]` is
 //!              [bias; recurrentBias]).
-//! The initial state is zero. Torch with `batch_first=True` takes the same
-//! `[batch, time, features]` input; its output `[batch, time, H]` is our
-//! `returnSequences` output and `h_n[0]` our default one.
+//! States: h (simpleRnn, gru) or h, c (lstm), each `[batch, H]`. The initial state is
+//! zero unless given (`forward_with_state`: Keras's `initialState`, torch's h_0 / c_0);
+//! the final states are those after the last step in processing order (with
+//! `goBackwards`, after the sequence's first step), so carrying them into the next call
+//! continues the sequence. Backward takes dL/d(final states) and gives dL/d(initial
+//! states). A layer takes sequences of any length ≥ 1, whatever it was built for (its
+//! weights do not depend on the length; a model checks its own input shape).
+//! Torch with `batch_first=True` takes the same `[batch, time, features]` input; its
+//! output `[batch, time, H]` is our `returnSequences` output, `h_n[0]` our default one
+//! and our final h (`c_n[0]` our final c).
 //!
 //! Masking (NOTE: implicit, as a Keras `Masking({ maskValue: 0 })` layer in front): a
 //! time step whose input vector is all zeros, for one sample, is skipped: the state
 //! (h, and c for lstm) carries through unchanged, and with `returnSequences` that
 //! step's output is zeros. Without `returnSequences` the output is the last state, so
 //! trailing padding returns the state after the last real step. dL/dx is 0 on masked
-//! steps. To feed real all-zero vectors, shift the features.
+//! steps. To feed real all-zero vectors, shift the features. A fully masked sample's
+//! final states are its initial ones.
 //!
 //! Performance: the input is copied time-major in processing order; its projection for
 //! all steps is one GEMM `[time·batch, in]·[in, gates·H]` into the pre-activation
@@ -100,6 +109,7 @@ pub struct Recurrent {
     rec_act: Act,
     use_bias: bool,
     return_sequences: bool,
+    return_state: bool,
     go_backwards: bool,
     unit_forget_bias: bool,
     kernel_init: Init,
@@ -108,7 +118,7 @@ pub struct Recurrent {
     kernel_reg: Option<Regularizer>,
     recurrent_reg: Option<Regularizer>,
     bias_reg: Option<Regularizer>,
-    /// `[time, features]` it was built for.
+    /// `[time, features]` it was built for (forward takes any time ≥ 1).
     input: Vec<usize>,
     /// kernel, recurrentKernel, then bias and (gru) recurrentBias when `useBias`.
     params: Vec<Param>,
@@ -119,8 +129,10 @@ pub struct Recurrent {
 /// is sample b at processing step s.
 #[derive(Default)]
 struct Cache {
-    /// The batch of the last forward (backward needs its caches).
-    batch: Option<usize>,
+    /// (batch, time) of the last forward (backward needs its caches).
+    shape: Option<(usize, usize)>,
+    /// Whether the last forward started from given states (not zeros).
+    initial: bool,
     /// Input `[time·batch, in]`.
     xt: Vec<f32>,
     /// Whether each row is a masked (all-zero) step, and whether any is.
@@ -129,7 +141,7 @@ struct Cache {
     /// Gate pre-activations `[time·batch, G]` (G = gates·H), then their activations.
     pre: Vec<f32>,
     act: Vec<f32>,
-    /// States `[(time + 1)·batch, H]`, block 0 the zero initial state.
+    /// States `[(time + 1)·batch, H]`, block 0 the initial state.
     hs: Vec<f32>,
     /// lstm: cells like `hs`, and act(c) `[time·batch, H]`.
     cs: Vec<f32>,
@@ -195,14 +207,6 @@ fn build_cell(cfg: &Config, cell: Cell) -> Result<Box<dyn Layer>> {
             Ok(Act::Math(default))
         }
     };
-    if cfg.bool("returnState", false)? {
-        return Err(Error::invalid(
-            cfg.op,
-            "returnState",
-            "false (a layer has one output here: returning the final states needs the multi-output model API)",
-            "true",
-        ));
-    }
     Ok(Box::new(Recurrent {
         cell,
         units: units as usize,
@@ -210,6 +214,7 @@ fn build_cell(cfg: &Config, cell: Cell) -> Result<Box<dyn Layer>> {
         rec_act: act_or("recurrentActivation", Unary::Sigmoid)?,
         use_bias: cfg.bool("useBias", true)?,
         return_sequences: cfg.bool("returnSequences", false)?,
+        return_state: cfg.bool("returnState", false)?,
         go_backwards: cfg.bool("goBackwards", false)?,
         unit_forget_bias: cfg.bool("unitForgetBias", true)?,
         kernel_init: Init::from_config(cfg, "kernelInitializer", Init::GlorotUniform)?,
@@ -237,12 +242,77 @@ fn add_column_sums(m: &[f32], cols: usize, sum: &mut [f32]) {
     }
 }
 
+/// A batch of sequences `[batch, time ≥ 1, features]` (any length: the weights do not
+/// depend on it); returns (batch, time).
+pub(super) fn check_sequence(
+    op: &'static str,
+    x: &Tensor,
+    features: usize,
+) -> Result<(usize, usize)> {
+    match *x.dims() {
+        [batch, time, f] if time >= 1 && f == features => {
+            x.f32s(op, "input")?;
+            Ok((batch, time))
+        }
+        _ => Err(Error::shape(
+            op,
+            "input",
+            format!("shape [batch, time, {features}] with time ≥ 1"),
+            format!("shape {}", x.shape()),
+        )),
+    }
+}
+
+/// Checks a list of states against `names` (none, or one `[batch, units]` each).
+pub(super) fn check_states(
+    op: &'static str,
+    arg: &str,
+    states: &[&Tensor],
+    names: &[&str],
+    batch: usize,
+    units: usize,
+) -> Result<()> {
+    if !states.is_empty() && states.len() != names.len() {
+        let n = names.len();
+        return Err(Error::shape(
+            op,
+            arg,
+            format!(
+                "{n} tensor{} ({}) or none",
+                if n == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+            format!("{} tensors", states.len()),
+        ));
+    }
+    for (i, (t, name)) in states.iter().zip(names).enumerate() {
+        if t.dims() != [batch, units] {
+            return Err(Error::shape(
+                op,
+                format!("{arg}[{i}]"),
+                format!("shape [{batch}, {units}] ({name}: [batch, units])"),
+                format!("shape {}", t.shape()),
+            ));
+        }
+        t.f32s(op, &format!("{arg}[{i}]"))?;
+    }
+    Ok(())
+}
+
 impl Recurrent {
-    fn output_dims(&self, batch: usize) -> Vec<usize> {
+    fn output_dims(&self, batch: usize, time: usize) -> Vec<usize> {
         if self.return_sequences {
-            vec![batch, self.input[0], self.units]
+            vec![batch, time, self.units]
         } else {
             vec![batch, self.units]
+        }
+    }
+
+    fn names(&self) -> &'static [&'static str] {
+        if self.cell == Cell::Lstm {
+            &["h", "c"]
+        } else {
+            &["h"]
         }
     }
 }
@@ -258,7 +328,7 @@ impl Layer for Recurrent {
             "activation": self.act.to_json(),
             "useBias": self.use_bias,
             "returnSequences": self.return_sequences,
-            "returnState": false,
+            "returnState": self.return_state,
             "goBackwards": self.go_backwards,
         });
         let m = v.as_object_mut().expect("an object");
@@ -332,8 +402,8 @@ impl Layer for Recurrent {
         }
         self.params = params;
         self.input = input.to_vec();
-        self.c.batch = None;
-        Ok(self.output_dims(0)[1..].to_vec())
+        self.c.shape = None;
+        Ok(self.output_dims(0, time)[1..].to_vec())
     }
 
     fn params(&self) -> Vec<&Param> {
@@ -344,7 +414,30 @@ impl Layer for Recurrent {
         self.params.iter_mut().collect()
     }
 
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+    fn state_names(&self) -> Vec<&'static str> {
+        self.names().to_vec()
+    }
+
+    fn returns_state(&self) -> bool {
+        self.return_state
+    }
+
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
+        self.forward_with_state(x, &[], y, &mut [], training)
+    }
+
+    fn backward(&mut self, x: &Tensor, y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+        self.backward_with_state(x, y, gy, &[], gx, &mut [])
+    }
+
+    fn forward_with_state(
+        &mut self,
+        x: &Tensor,
+        initial: &[&Tensor],
+        y: &mut Tensor,
+        finals: &mut [Tensor],
+        _training: bool,
+    ) -> Result<()> {
         let op = self.cell.name();
         if self.input.is_empty() {
             return Err(Error::state(
@@ -353,8 +446,17 @@ impl Layer for Recurrent {
                 "an unbuilt layer",
             ));
         }
-        let batch = super::check_input(op, x, &self.input)?;
-        let out_dims = self.output_dims(batch);
+        let (batch, time) = check_sequence(op, x, self.input[1])?;
+        check_states(op, "initialState", initial, self.names(), batch, self.units)?;
+        if !finals.is_empty() && finals.len() != self.names().len() {
+            return Err(Error::shape(
+                op,
+                "finalState",
+                format!("{} tensors or none", self.names().len()),
+                format!("{} tensors", finals.len()),
+            ));
+        }
+        let out_dims = self.output_dims(batch, time);
         let Recurrent {
             cell,
             units: h,
@@ -368,7 +470,7 @@ impl Layer for Recurrent {
             ..
         } = self;
         let (cell, h, act, rec_act, use_bias) = (*cell, *h, *act, *rec_act, *use_bias);
-        let (time, f) = (self.input[0], self.input[1]);
+        let f = self.input[1];
         let g = cell.gates() * h;
         let (n, bh, bg) = (time * batch, batch * h, batch * g);
 
@@ -404,12 +506,21 @@ impl Layer for Recurrent {
 
         c.act.resize(n * g, 0.0);
         c.hs.resize(n * h + bh, 0.0);
-        c.hs[..bh].fill(0.0);
+        c.initial = !initial.is_empty();
+        match initial.first() {
+            Some(h0) => c.hs[..bh].copy_from_slice(h0.data()),
+            None => c.hs[..bh].fill(0.0),
+        }
         if cell == Cell::Lstm {
             c.cs.resize(n * h + bh, 0.0);
-            c.cs[..bh].fill(0.0);
+            match initial.get(1) {
+                Some(c0) => c.cs[..bh].copy_from_slice(c0.data()),
+                None => c.cs[..bh].fill(0.0),
+            }
             c.ac.resize(n * h, 0.0);
         }
+        // h·U vanishes at the first step only from the zero state.
+        let first_gemm = c.initial;
         if cell == Cell::Gru {
             c.hu.resize(n * g, 0.0);
         }
@@ -421,14 +532,14 @@ impl Layer for Recurrent {
             let a = &mut c.act[s * bg..][..bg];
             match cell {
                 Cell::Rnn => {
-                    if s > 0 {
+                    if s > 0 || first_gemm {
                         gemm(MatRef::row_major(h_prev, batch, h), u, pre, true);
                     }
                     act.apply(pre, a, h);
                     h_new.copy_from_slice(a);
                 }
                 Cell::Lstm => {
-                    if s > 0 {
+                    if s > 0 || first_gemm {
                         gemm(MatRef::row_major(h_prev, batch, h), u, pre, true);
                     }
                     let (cdone, cnext) = c.cs.split_at_mut((s + 1) * bh);
@@ -468,7 +579,7 @@ impl Layer for Recurrent {
                     } else {
                         hu.fill(0.0);
                     }
-                    if s > 0 {
+                    if s > 0 || first_gemm {
                         gemm(MatRef::row_major(h_prev, batch, h), u, hu, true);
                     }
                     for b in 0..batch {
@@ -516,11 +627,28 @@ impl Layer for Recurrent {
         } else {
             yd.copy_from_slice(&c.hs[time * bh..][..bh]);
         }
-        c.batch = Some(batch);
+        // The final states: after the last step in processing order (masked steps carry).
+        if let Some(hf) = finals.first_mut() {
+            hf.resize(&[batch, h]);
+            hf.data_mut().copy_from_slice(&c.hs[time * bh..][..bh]);
+        }
+        if let Some(cf) = finals.get_mut(1) {
+            cf.resize(&[batch, h]);
+            cf.data_mut().copy_from_slice(&c.cs[time * bh..][..bh]);
+        }
+        c.shape = Some((batch, time));
         Ok(())
     }
 
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, gy: &Tensor, gx: &mut Tensor) -> Result<()> {
+    fn backward_with_state(
+        &mut self,
+        x: &Tensor,
+        _y: &Tensor,
+        gy: &Tensor,
+        g_finals: &[&Tensor],
+        gx: &mut Tensor,
+        g_initial: &mut [Tensor],
+    ) -> Result<()> {
         let op = self.cell.name();
         if self.input.is_empty() {
             return Err(Error::state(
@@ -529,21 +657,37 @@ impl Layer for Recurrent {
                 "an unbuilt layer",
             ));
         }
-        let batch = super::check_input(op, x, &self.input)?;
-        if self.c.batch != Some(batch) {
+        let (batch, time) = check_sequence(op, x, self.input[1])?;
+        if self.c.shape != Some((batch, time)) {
             return Err(Error::state(
                 op,
                 "backward after a forward on the same batch",
                 "no matching forward",
             ));
         }
-        let out_dims = self.output_dims(batch);
+        let out_dims = self.output_dims(batch, time);
         if gy.dims() != out_dims.as_slice() {
             return Err(Error::shape(
                 op,
                 "outputGradient",
                 format!("shape {}", Shape::new(out_dims)),
                 format!("shape {}", gy.shape()),
+            ));
+        }
+        check_states(
+            op,
+            "stateGradient",
+            g_finals,
+            self.names(),
+            batch,
+            self.units,
+        )?;
+        if !g_initial.is_empty() && g_initial.len() != self.names().len() {
+            return Err(Error::shape(
+                op,
+                "initialStateGradient",
+                format!("{} tensors or none", self.names().len()),
+                format!("{} tensors", g_initial.len()),
             ));
         }
         let Recurrent {
@@ -558,7 +702,7 @@ impl Layer for Recurrent {
             ..
         } = self;
         let (cell, h, act, rec_act) = (*cell, *h, *act, *rec_act);
-        let (time, f) = (self.input[0], self.input[1]);
+        let f = self.input[1];
         let g = cell.gates() * h;
         let (n, bh, bg) = (time * batch, batch * h, batch * g);
         let gyd = gy.f32s(op, "outputGradient")?;
@@ -567,9 +711,13 @@ impl Layer for Recurrent {
         if cell == Cell::Gru {
             c.dgh.resize(n * g, 0.0);
         }
-        for v in [&mut c.dh, &mut c.dc] {
+        // The carried dL/dh (dL/dc) start from the gradients on the final states.
+        for (i, v) in [&mut c.dh, &mut c.dc].into_iter().enumerate() {
             v.resize(bh, 0.0);
-            v.fill(0.0);
+            match g_finals.get(i) {
+                Some(g) => v.copy_from_slice(g.data()),
+                None => v.fill(0.0),
+            }
         }
         for v in [&mut c.dh_prev, &mut c.t1, &mut c.t2] {
             v.resize(bh, 0.0);
@@ -728,6 +876,12 @@ impl Layer for Recurrent {
                 }
             }
             std::mem::swap(&mut c.dh, &mut c.dh_prev);
+        }
+        // What is left in the carried buffers is dL/d(initial states).
+        for (i, gi) in g_initial.iter_mut().enumerate() {
+            gi.resize(&[batch, h]);
+            gi.data_mut()
+                .copy_from_slice(if i == 0 { &c.dh[..bh] } else { &c.dc[..bh] });
         }
 
         // Parameter gradients over all steps at once.
@@ -1039,6 +1193,185 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn gradients_with_initial_and_final_states() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for seq in [false, true] {
+                for (initial, finals) in [(true, true), (true, false), (false, true)] {
+                    let cfg = format!(
+                        r#"{{"units":4,"returnSequences":{seq},"biasInitializer":{{"type":"randomNormal","stddev":0.3}}}}"#
+                    );
+                    gradcheck_states(kind, &cfg, normal(&[3, 4, 3], 8), initial, finals, 3e-3);
+                }
+            }
+            // batch 1, one step; goBackwards with masked steps (leading, trailing, all)
+            let cfg = r#"{"units":3,"returnSequences":true}"#;
+            gradcheck_states(kind, cfg, normal(&[1, 1, 2], 9), true, true, 3e-3);
+            for seq in [false, true] {
+                let x = with_masked(
+                    &[3, 5, 3],
+                    6,
+                    &[
+                        (0, 0),
+                        (0, 4),
+                        (1, 2),
+                        (2, 0),
+                        (2, 1),
+                        (2, 2),
+                        (2, 3),
+                        (2, 4),
+                    ],
+                );
+                let cfg = format!(r#"{{"units":4,"returnSequences":{seq},"goBackwards":true}}"#);
+                gradcheck_states(kind, &cfg, x.clone(), true, true, 3e-3);
+                let cfg = format!(r#"{{"units":4,"returnSequences":{seq}}}"#);
+                gradcheck_states(kind, &cfg, x, true, true, 3e-3);
+            }
+        }
+        gradcheck_states(
+            "lstm",
+            r#"{"units":3,"activation":"silu","recurrentActivation":"sigmoid","useBias":false}"#,
+            normal(&[2, 3, 2], 10),
+            true,
+            true,
+            3e-3,
+        );
+    }
+
+    fn states_of(
+        layer: &mut Box<dyn Layer>,
+        x: &Tensor,
+        initial: &[Tensor],
+    ) -> (Tensor, Vec<Tensor>) {
+        let refs: Vec<&Tensor> = initial.iter().collect();
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        let mut f: Vec<Tensor> = layer
+            .state_names()
+            .iter()
+            .map(|_| Tensor::zeros(Shape::new(vec![])))
+            .collect();
+        layer
+            .forward_with_state(x, &refs, &mut y, &mut f, false)
+            .unwrap();
+        (y, f)
+    }
+
+    /// Steps `[from, to)` of `x` `[batch, time, f]`.
+    fn steps(x: &Tensor, from: usize, to: usize) -> Tensor {
+        let (batch, time, f) = (x.dims()[0], x.dims()[1], x.dims()[2]);
+        let mut out = Vec::new();
+        for b in 0..batch {
+            out.extend_from_slice(&x.data()[(b * time + from) * f..(b * time + to) * f]);
+        }
+        tensor(out, &[batch, to - from, f])
+    }
+
+    /// Carrying the final states into the next call continues the sequence: two calls
+    /// give what one call on the whole sequence gives (any length per call).
+    #[test]
+    fn states_chain_across_calls() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for backwards in [false, true] {
+                let x = with_masked(&[2, 6, 3], 3, &[(0, 1), (1, 5), (1, 4)]);
+                let cfg = format!(
+                    r#"{{"units":4,"returnSequences":true,"goBackwards":{backwards},"biasInitializer":{{"type":"randomNormal","stddev":0.3}}}}"#
+                );
+                let mut layer = make(kind, &cfg).unwrap();
+                layer.build(&[6, 3], &mut Rng::new(1)).unwrap();
+                let (y_all, f_all) = states_of(&mut layer, &x, &[]);
+                // goBackwards processes the later steps first
+                let (first, second) = if backwards {
+                    (steps(&x, 2, 6), steps(&x, 0, 2))
+                } else {
+                    (steps(&x, 0, 4), steps(&x, 4, 6))
+                };
+                let (y1, f1) = states_of(&mut layer, &first, &[]);
+                let (y2, f2) = states_of(&mut layer, &second, &f1);
+                for (a, b) in f_all.iter().zip(&f2) {
+                    for (u, v) in a.data().iter().zip(b.data()) {
+                        assert!(
+                            (u - v).abs() < 1e-6,
+                            "{kind} backwards {backwards}: {u} vs {v}"
+                        );
+                    }
+                }
+                // outputs in processing order: the first call's steps, then the second's
+                let (t1, t2) = (first.dims()[1], second.dims()[1]);
+                for b in 0..2 {
+                    let want = &y_all.data()[b * 6 * 4..][..24];
+                    let got: Vec<f32> = y1.data()[b * t1 * 4..][..t1 * 4]
+                        .iter()
+                        .chain(&y2.data()[b * t2 * 4..][..t2 * 4])
+                        .copied()
+                        .collect();
+                    for (u, v) in want.iter().zip(&got) {
+                        assert!(
+                            (u - v).abs() < 1e-6,
+                            "{kind} backwards {backwards}: {u} vs {v}"
+                        );
+                    }
+                }
+                // an explicit zero state is the default one
+                let zeros: Vec<Tensor> = f_all
+                    .iter()
+                    .map(|t| tensor(vec![0.0; t.numel()], t.dims()))
+                    .collect();
+                let (y0, _) = states_of(&mut layer, &x, &zeros);
+                assert_eq!(y0.data(), y_all.data(), "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn state_errors() {
+        let mut layer = make("lstm", r#"{"units":2}"#).unwrap();
+        layer.build(&[4, 3], &mut Rng::new(1)).unwrap();
+        let x = normal(&[2, 4, 3], 1);
+        let mut y = Tensor::zeros(Shape::new(vec![]));
+        let h = normal(&[2, 2], 2);
+        let e = layer
+            .forward_with_state(&x, &[&h], &mut y, &mut [], false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lstm: invalid `initialState`: expected 2 tensors (h, c) or none, received 1 tensors"
+        );
+        let c = normal(&[3, 2], 2);
+        let e = layer
+            .forward_with_state(&x, &[&h, &c], &mut y, &mut [], false)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lstm: invalid `initialState[1]`: expected shape [2, 2] (c: [batch, units]), received shape [3, 2]"
+        );
+        assert_eq!(e.code(), "SHAPE_MISMATCH");
+        // a failed call leaves the layer usable and its caches as they were
+        layer
+            .forward_with_state(&x, &[&h, &h], &mut y, &mut [], false)
+            .unwrap();
+        let mut gx = Tensor::zeros(Shape::new(vec![]));
+        let gy = normal(&[2, 2], 3);
+        let e = layer
+            .backward_with_state(&x, &y, &gy, &[&h], &mut gx, &mut [])
+            .unwrap_err();
+        assert_eq!(e.arg, "stateGradient");
+        let mut gi = [Tensor::zeros(Shape::new(vec![]))];
+        let e = layer
+            .backward_with_state(&x, &y, &gy, &[], &mut gx, &mut gi)
+            .unwrap_err();
+        assert_eq!(e.arg, "initialStateGradient");
+        // dense has no state
+        let mut d = make("dense", r#"{"units":2}"#).unwrap();
+        d.build(&[3], &mut Rng::new(1)).unwrap();
+        let e = d
+            .forward_with_state(&normal(&[2, 3], 1), &[&h], &mut y, &mut [], false)
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.arg.as_str()),
+            ("INVALID_ARGUMENT", "initialState")
+        );
+    }
+
+    #[test]
     fn masked_steps_carry_the_state_and_output_zeros() {
         for kind in ["simpleRnn", "lstm", "gru"] {
             let x = normal(&[1, 3, 3], 2);
@@ -1193,10 +1526,12 @@ pub(super) mod tests {
             "lstm: invalid `units`: expected a positive integer, received 0"
         );
         assert_eq!(err("gru", "{}").arg, "units");
-        assert_eq!(
-            err("lstm", r#"{"units":2,"returnState":true}"#).arg,
-            "returnState"
-        );
+        // returnState is the layer's own (nb.layer); Sequential refuses it (model tests)
+        let l = make("lstm", r#"{"units":2,"returnState":true}"#).unwrap();
+        assert!(l.returns_state());
+        assert_eq!(l.config()["returnState"], true);
+        assert_eq!(l.state_names(), ["h", "c"]);
+        assert_eq!(make("gru", r#"{"units":2}"#).unwrap().state_names(), ["h"]);
         assert_eq!(
             err("lstm", r#"{"units":2,"returnState":1}"#).arg,
             "returnState"
@@ -1251,7 +1586,7 @@ pub(super) mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "lstm: invalid `input`: expected shape [batch, 4, 3], received shape [2, 4, 5]"
+            "lstm: invalid `input`: expected shape [batch, time, 3] with time ≥ 1, received shape [2, 4, 5]"
         );
         let x = normal(&[2, 4, 3], 1);
         let mut gx = Tensor::zeros(Shape::new(vec![]));

@@ -90,6 +90,21 @@ impl Sequential {
         let mut shape = input_shape.to_vec();
         for (i, (kind, config)) in layers.iter().enumerate() {
             let mut layer = layers::make(kind, config).map_err(|e| at_layer(e, i, kind))?;
+            if layer.returns_state() {
+                // One output per layer here; the final states come from the layer on its own.
+                return Err(at_layer(
+                    Error::invalid(
+                        "sequential",
+                        "returnState",
+                        "false in a sequential model, where a layer has one output (for the \
+                         final states use the layer on its own: nb.layer(nb.layers.lstm({ units, \
+                         returnState: true }), { inputShape }).apply(x) gives [output, h, c])",
+                        "true",
+                    ),
+                    i,
+                    kind,
+                ));
+            }
             shape = layer
                 .build(&shape, &mut rng)
                 .map_err(|e| at_layer(e, i, kind))?;
@@ -495,5 +510,38 @@ mod tests {
             .forward(&Tensor::zeros(Shape::new(vec![2, 5])), false)
             .unwrap_err();
         assert_eq!(e.to_string(), "sequential: invalid `x`: expected shape [batch, 4] (the model's inputShape), received shape [2, 5]");
+    }
+
+    #[test]
+    fn return_state_is_refused_with_the_way_to_get_it() {
+        for (kind, config) in [
+            ("lstm", r#"{"units":3,"returnState":true}"#),
+            (
+                "bidirectional",
+                r#"{"layer":{"kind":"gru","config":{"units":3,"returnState":true}}}"#,
+            ),
+        ] {
+            let e = Sequential::new(
+                &specs(&[(kind, config), ("dense", r#"{"units":1}"#)]),
+                &[4, 2],
+                1,
+            )
+            .err()
+            .unwrap();
+            assert_eq!(e.code(), "INVALID_ARGUMENT");
+            assert_eq!(e.arg, format!("layers[0] ({kind}): returnState"));
+            assert!(
+                e.to_string()
+                    .contains("nb.layer(nb.layers.lstm({ units, returnState: true })"),
+                "{e}"
+            );
+        }
+        // returnState: false is the default and fine
+        Sequential::new(
+            &specs(&[("lstm", r#"{"units":3,"returnState":false}"#)]),
+            &[4, 2],
+            1,
+        )
+        .unwrap();
     }
 }
