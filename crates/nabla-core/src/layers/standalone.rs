@@ -86,6 +86,9 @@ impl Standalone {
         let kind = layer.kind();
         let recurrent = !layer.state_names().is_empty();
         let input = parse_shape(input_shape, recurrent)?;
+        // A sequence of any length is built as length 1: the weights do not depend on it.
+        let dims: Vec<usize> = input.iter().map(|d| d.unwrap_or(1)).collect();
+        let out = layer.build(&dims, &mut Rng::new(seed))?;
         if layer.rng_state().is_some() || layer.params().iter().any(|p| !p.trainable) {
             return Err(Error::invalid(
                 "layer",
@@ -95,9 +98,6 @@ impl Standalone {
                 kind,
             ));
         }
-        // A sequence of any length is built as length 1: the weights do not depend on it.
-        let dims: Vec<usize> = input.iter().map(|d| d.unwrap_or(1)).collect();
-        let out = layer.build(&dims, &mut Rng::new(seed))?;
         if let Some(p) = layer.params().iter().find(|p| p.regularizer.is_some()) {
             return Err(Error::invalid(
                 "layer",
@@ -443,5 +443,398 @@ impl Op for Part {
         let mut g = Tensor::zeros(inputs[0].shape().clone());
         g.data_mut()[self.offset..self.offset + self.numel()].copy_from_slice(grad.data());
         Ok(vec![Some(g)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::normal;
+    use super::*;
+    use crate::kernels::binary::Binary;
+    use crate::ops::{BinaryOp, ReduceKind, Reduction};
+
+    /// Σᵢ Σ wᵢ·outᵢ through recorded ops (so `end_grad` differentiates it).
+    fn weighted_sum(rt: &mut Runtime, outs: &[u32], ws: &[Tensor]) -> u32 {
+        let mut acc: Option<u32> = None;
+        for (&o, w) in outs.iter().zip(ws) {
+            let wid = rt.insert(w.clone());
+            let m = rt
+                .run(Box::new(BinaryOp(Binary::Mul)), &[o, wid], &["a", "b"])
+                .unwrap();
+            let s = rt
+                .run(
+                    Box::new(Reduction {
+                        kind: ReduceKind::Sum,
+                        axes: None,
+                        keep_dims: false,
+                    }),
+                    &[m],
+                    &["x"],
+                )
+                .unwrap();
+            acc = Some(match acc {
+                None => s,
+                Some(a) => rt
+                    .run(Box::new(BinaryOp(Binary::Add)), &[a, s], &["a", "b"])
+                    .unwrap(),
+            });
+        }
+        acc.unwrap()
+    }
+
+    fn value(rt: &Runtime, id: u32) -> Tensor {
+        (**rt.get("test", "x", id).unwrap()).clone()
+    }
+
+    /// The f64 loss Σ wᵢ·outᵢ of one application (no tape).
+    fn loss_now(rt: &mut Runtime, l: &Standalone, x: u32, init: &[u32], ws: &[Tensor]) -> f64 {
+        let outs = l.apply(rt, x, init).unwrap();
+        let mut sum = 0.0;
+        for (&o, w) in outs.iter().zip(ws) {
+            let t = value(rt, o);
+            sum += t
+                .data()
+                .iter()
+                .zip(w.data())
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum::<f64>();
+            rt.free(o);
+        }
+        sum
+    }
+
+    /// Gradients through the tape — apply, its parts, the loss ops — w.r.t. x, the
+    /// initial states and every weight, against central differences on the f64 loss.
+    fn check_tape(kind: &str, config: &str, input: &str, x: Tensor, with_initial: bool) {
+        let mut rt = Runtime::new();
+        let l = Standalone::new(&mut rt, kind, config, input, 1).unwrap();
+        let batch = x.dims()[0];
+        let xid = rt.insert(x.clone());
+        let probe = l.apply(&mut rt, xid, &[]).unwrap();
+        let ws: Vec<Tensor> = probe
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| normal(value(&rt, o).dims(), 60 + i as u64))
+            .collect();
+        let units = value(&rt, probe[probe.len() - 1]).dims()[1];
+        probe.iter().for_each(|&o| rt.free(o));
+        let init: Vec<u32> = if with_initial {
+            (0..l.states.len())
+                .map(|i| rt.insert(normal(&[batch, units], 30 + i as u64)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut vars = vec![xid];
+        vars.extend(&init);
+        vars.extend(l.weights());
+        rt.begin_grad(&vars).unwrap();
+        let outs = l.apply(&mut rt, xid, &init).unwrap();
+        assert_eq!(
+            outs.len(),
+            1 + if l.returns_state { l.states.len() } else { 0 }
+        );
+        let loss = weighted_sum(&mut rt, &outs, &ws);
+        let grads = rt.end_grad(loss, None, &vars).unwrap();
+        for (vi, (&var, &g)) in vars.iter().zip(&grads).enumerate() {
+            let g = value(&rt, g);
+            let v = value(&rt, var);
+            assert_eq!(g.dims(), v.dims());
+            for j in 0..v.numel() {
+                let v0 = v.data()[j];
+                let h = 1e-2 * v0.abs().max(0.1);
+                let mut at = |val: f32| {
+                    rt.update("test", &[var], &[], |p, _| {
+                        p[0][j] = val;
+                        Ok(())
+                    })
+                    .unwrap();
+                    loss_now(&mut rt, &l, xid, &init, &ws)
+                };
+                let numeric = (at(v0 + h) - at(v0 - h)) / ((v0 + h) as f64 - (v0 - h) as f64);
+                at(v0);
+                let analytic = g.data()[j] as f64;
+                assert!(
+                    (numeric - analytic).abs() <= 3e-3 * (1.0 + numeric.abs().max(analytic.abs())),
+                    "{kind} {config}: variable {vi} [{j}]: analytic {analytic} vs numeric {numeric}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_through_the_tape() {
+        for kind in ["simpleRnn", "lstm", "gru"] {
+            for seq in [false, true] {
+                let cfg = format!(r#"{{"units":3,"returnSequences":{seq},"returnState":true}}"#);
+                check_tape(kind, &cfg, "[4, 2]", normal(&[2, 4, 2], 1), true);
+                check_tape(kind, &cfg, "[null, 2]", normal(&[1, 3, 2], 2), false);
+            }
+            // initial states without returnState
+            check_tape(
+                kind,
+                r#"{"units":3,"goBackwards":true}"#,
+                "[3, 2]",
+                normal(&[2, 3, 2], 3),
+                true,
+            );
+        }
+        check_tape(
+            "bidirectional",
+            r#"{"layer":{"kind":"lstm","config":{"units":2,"returnState":true,"returnSequences":true}}}"#,
+            "[3, 2]",
+            normal(&[2, 3, 2], 4),
+            true,
+        );
+        check_tape(
+            "dense",
+            r#"{"units":3,"activation":"tanh"}"#,
+            "[4]",
+            normal(&[2, 4], 5),
+            false,
+        );
+        check_tape(
+            "conv1d",
+            r#"{"filters":2,"kernelSize":2}"#,
+            "[4, 3]",
+            normal(&[2, 4, 3], 6),
+            false,
+        );
+    }
+
+    /// A decoder stepped one step at a time, carrying its states, inside one gradient:
+    /// each earlier step's backward recomputes its forward (the caches hold the last
+    /// step's). Values and gradients equal one call on the whole sequence.
+    #[test]
+    fn stepping_equals_the_whole_sequence_with_gradients() {
+        for kind in ["lstm", "gru"] {
+            let (batch, time, f, units) = (2, 4, 3, 5);
+            let mut rt = Runtime::new();
+            let cfg = format!(r#"{{"units":{units},"returnSequences":true,"returnState":true}}"#);
+            let l = Standalone::new(&mut rt, kind, &cfg, "[null, 3]", 7).unwrap();
+            let x = normal(&[batch, time, f], 8);
+            let n_states = l.states.len();
+            let init: Vec<u32> = (0..n_states)
+                .map(|i| rt.insert(normal(&[batch, units], 20 + i as u64)))
+                .collect();
+            let wy = normal(&[batch, time, units], 9);
+            let wh = normal(&[batch, units], 10);
+
+            // the whole sequence
+            let xid = rt.insert(x.clone());
+            let mut vars = vec![xid];
+            vars.extend(&init);
+            vars.extend(l.weights());
+            rt.begin_grad(&vars).unwrap();
+            let outs = l.apply(&mut rt, xid, &init).unwrap();
+            let y_all = value(&rt, outs[0]);
+            let loss = weighted_sum(&mut rt, &[outs[0], outs[1]], &[wy.clone(), wh.clone()]);
+            let whole = rt.end_grad(loss, None, &vars).unwrap();
+
+            // step by step
+            let slice = |t: &Tensor, s: usize, width: usize| -> Tensor {
+                let mut v = Vec::new();
+                for b in 0..batch {
+                    v.extend_from_slice(&t.data()[(b * time + s) * width..][..width]);
+                }
+                Tensor::new(Shape::new(vec![batch, 1, width]), v)
+            };
+            let xs: Vec<u32> = (0..time).map(|s| rt.insert(slice(&x, s, f))).collect();
+            let mut vars = xs.clone();
+            vars.extend(&init);
+            vars.extend(l.weights());
+            rt.begin_grad(&vars).unwrap();
+            let mut state = init.clone();
+            let mut terms = Vec::new();
+            let mut weights = Vec::new();
+            for (s, &xs_id) in xs.iter().enumerate() {
+                let outs = l.apply(&mut rt, xs_id, &state).unwrap();
+                let y = value(&rt, outs[0]);
+                assert_eq!(y.data(), slice(&y_all, s, units).data(), "{kind} step {s}");
+                terms.push(outs[0]);
+                weights.push(slice(&wy, s, units));
+                state = outs[1..].to_vec();
+            }
+            terms.push(state[0]);
+            weights.push(wh.clone());
+            let loss = weighted_sum(&mut rt, &terms, &weights);
+            let stepped = rt.end_grad(loss, None, &vars).unwrap();
+
+            let gx_all = value(&rt, whole[0]);
+            for s in 0..time {
+                let g = value(&rt, stepped[s]);
+                for (a, b) in g.data().iter().zip(slice(&gx_all, s, f).data()) {
+                    assert!((a - b).abs() < 1e-5, "{kind}: dL/dx step {s}: {a} vs {b}");
+                }
+            }
+            for (i, (&a, &b)) in whole[1..].iter().zip(&stepped[time..]).enumerate() {
+                let (a, b) = (value(&rt, a), value(&rt, b));
+                for (u, v) in a.data().iter().zip(b.data()) {
+                    assert!(
+                        (u - v).abs() < 1e-4 * (1.0 + u.abs()),
+                        "{kind}: gradient {i}: {u} vs {v}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn describe_weights_and_any_length() {
+        let mut rt = Runtime::new();
+        let l = Standalone::new(
+            &mut rt,
+            "lstm",
+            r#"{"units":4,"returnSequences":true,"returnState":true}"#,
+            "[null, 3]",
+            1,
+        )
+        .unwrap();
+        let d = l.describe();
+        assert_eq!(d["inputShape"], json!([null, 3]));
+        assert_eq!(d["outputShape"], json!([null, 4]));
+        assert_eq!(
+            d["weightNames"],
+            json!(["kernel", "recurrentKernel", "bias"])
+        );
+        assert_eq!(d["stateNames"], json!(["h", "c"]));
+        assert_eq!(d["returnState"], true);
+        assert_eq!(value(&rt, l.weights()[1]).dims(), &[4, 16]);
+        for time in [1, 7] {
+            let x = rt.insert(normal(&[2, time, 3], 1));
+            let outs = l.apply(&mut rt, x, &[]).unwrap();
+            let dims: Vec<Vec<usize>> = outs
+                .iter()
+                .map(|&o| value(&rt, o).dims().to_vec())
+                .collect();
+            assert_eq!(dims, vec![vec![2, time, 4], vec![2, 4], vec![2, 4]]);
+        }
+        // the same seed gives the same weights as the layer built in a model would get
+        let mut other = Runtime::new();
+        let again = Standalone::new(&mut other, "lstm", r#"{"units":4}"#, "[5, 3]", 1).unwrap();
+        assert_eq!(
+            value(&other, again.weights()[0]).data(),
+            value(&rt, l.weights()[0]).data()
+        );
+        assert_eq!(again.describe()["outputShape"], json!([4]));
+        // no tape open: nothing is recorded, the outputs are plain tensors
+        let before = rt.memory().tensors;
+        let x = rt.insert(normal(&[1, 2, 3], 2));
+        let outs = l.apply(&mut rt, x, &[]).unwrap();
+        assert_eq!(rt.memory().tensors, before + 1 + outs.len());
+        // setWeights copies values in place (same ids)
+        let zeros: Vec<u32> = l
+            .weights()
+            .iter()
+            .map(|&w| rt.insert(Tensor::zeros(value(&rt, w).shape().clone())))
+            .collect();
+        l.set_weights(&mut rt, &zeros).unwrap();
+        let outs = l.apply(&mut rt, x, &[]).unwrap();
+        assert!(value(&rt, outs[0]).data().iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn errors_name_the_argument() {
+        let mut rt = Runtime::new();
+        let err = |rt: &mut Runtime, kind: &str, cfg: &str, shape: &str| {
+            Standalone::new(rt, kind, cfg, shape, 1).err().unwrap()
+        };
+        let e = err(&mut rt, "lstm", r#"{"units":2}"#, "[null, 0]");
+        assert_eq!(
+            (e.code(), e.arg.as_str()),
+            ("INVALID_ARGUMENT", "inputShape")
+        );
+        assert_eq!(e.received, "[null, 0]");
+        assert_eq!(
+            err(&mut rt, "dense", r#"{"units":2}"#, "[null]").arg,
+            "inputShape"
+        );
+        assert_eq!(
+            err(&mut rt, "dense", r#"{"units":2}"#, "[]").arg,
+            "inputShape"
+        );
+        assert_eq!(
+            err(&mut rt, "lstm", r#"{"units":2}"#, "[3]").code(),
+            "SHAPE_MISMATCH"
+        );
+        assert_eq!(
+            err(&mut rt, "lstm", r#"{"units":0}"#, "[3, 2]").arg,
+            "units"
+        );
+        for (kind, cfg) in [("dropout", r#"{"rate":0.5}"#), ("batchNorm", "{}")] {
+            let e = err(&mut rt, kind, cfg, "[3]");
+            assert_eq!((e.arg.as_str(), e.received.as_str()), ("spec", kind));
+        }
+        let e = err(
+            &mut rt,
+            "gru",
+            r#"{"units":2,"kernelRegularizer":{"l2":0.1}}"#,
+            "[3, 2]",
+        );
+        assert_eq!(e.received, "gru with a regularizer on `kernel`");
+        assert_eq!(
+            rt.memory().tensors,
+            0,
+            "a failed construction leaves no tensors"
+        );
+
+        let l = Standalone::new(
+            &mut rt,
+            "lstm",
+            r#"{"units":2,"returnState":true}"#,
+            "[4, 3]",
+            1,
+        )
+        .unwrap();
+        let x = rt.insert(normal(&[2, 5, 3], 1));
+        let e = l.apply(&mut rt, x, &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lstm: invalid `x`: expected shape [batch, 4, 3], received shape [2, 5, 3]"
+        );
+        let x = rt.insert(normal(&[2, 4, 3], 1));
+        let h = rt.insert(normal(&[2, 2], 1));
+        let e = l.apply(&mut rt, x, &[h]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lstm: invalid `initialState`: expected 2 tensors (h, c) or none, received 1 tensors"
+        );
+        let c = rt.insert(normal(&[2, 3], 1));
+        let e = l.apply(&mut rt, x, &[h, c]).unwrap_err();
+        assert_eq!(e.arg, "initialState[1]");
+        assert_eq!(e.expected, "shape [2, 2] (c: [batch, units])");
+        rt.free(c);
+        let e = l.apply(&mut rt, x, &[h, c]).unwrap_err();
+        assert_eq!((e.code(), e.arg.as_str()), ("DISPOSED", "initialState[1]"));
+        let before = rt.memory().tensors;
+        rt.free(l.weights()[1]);
+        let e = l.apply(&mut rt, x, &[]).unwrap_err();
+        assert_eq!(
+            (e.code(), e.arg.as_str()),
+            ("DISPOSED", "weights[1] (recurrentKernel)")
+        );
+        assert_eq!(
+            rt.memory().tensors,
+            before - 1,
+            "a failed apply leaves no tensors"
+        );
+
+        let d = Standalone::new(&mut rt, "dense", r#"{"units":2}"#, "[3]", 1).unwrap();
+        let x = rt.insert(normal(&[2, 3], 1));
+        let e = d.apply(&mut rt, x, &[h]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dense: invalid `initialState`: expected none (dense has no recurrent state), received 1 tensors"
+        );
+        let e = d.set_weights(&mut rt, &[x]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setWeights: invalid `weights`: expected 2 tensors (kernel, bias), received 1 tensors"
+        );
+        let e = d.set_weights(&mut rt, &[x, x]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setWeights: invalid `weights[0]`: expected shape [3, 2], received shape [2, 3]"
+        );
     }
 }
