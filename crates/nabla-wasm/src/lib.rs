@@ -414,6 +414,42 @@ pub fn layer_catalogue() -> String {
     nabla_core::layers::catalogue_json()
 }
 
+/// A layer on its own (`nb.layer`): its weights are runtime tensors; `apply` records on
+/// the open tape.
+#[wasm_bindgen]
+pub struct Layer(nabla_core::layers::standalone::Standalone);
+
+#[wasm_bindgen]
+impl Layer {
+    /// `input_shape`: JSON, without the batch axis (`null`: a recurrent time axis of any length).
+    #[wasm_bindgen(constructor)]
+    pub fn new(kind: &str, config: &str, input_shape: &str, seed: f64) -> Result<Layer, JsValue> {
+        let seed = js(Rng::seed_from_f64("layer", seed))?;
+        rt(|r| nabla_core::layers::standalone::Standalone::new(r, kind, config, input_shape, seed))
+            .map(Layer)
+    }
+
+    /// The weights' tensor ids, in `describe().weightNames` order.
+    pub fn weights(&self) -> Vec<u32> {
+        self.0.weights().to_vec()
+    }
+
+    /// JSON: kind, config, inputShape, outputShape, weightNames, stateNames, returnState.
+    pub fn describe(&self) -> String {
+        self.0.describe().to_string()
+    }
+
+    /// The output's id, then the final states' (with returnState).
+    pub fn apply(&self, x: u32, initial: Vec<u32>) -> Result<Vec<u32>, JsValue> {
+        rt(|r| self.0.apply(r, x, &initial))
+    }
+
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&self, values: Vec<u32>) -> Result<(), JsValue> {
+        rt(|r| self.0.set_weights(r, &values))
+    }
+}
+
 // --- optimizers ---------------------------------------------------------------------
 
 /// An optimizer with its state; `step` updates parameter tensors in place.

@@ -18,9 +18,13 @@ export * as losses from "./losses.js";
 export * as optim from "./optim.js";
 export * as layers from "./layers.js";
 export { loadModel, sequential, Sequential } from "./model.js";
+export { layer, Layer } from "./layer.js";
+export type { ApplyOptions, LayerOptions } from "./layer.js";
 export * as callbacks from "./callbacks.js";
 export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SequentialOptions } from "./model.js";
-export type { Activation, Initializer, LayerSpec } from "./layers.js";
+export type {
+  Activation, BidirectionalLstmOutputs, BidirectionalRnnOutputs, Initializer, LayerSpec, LstmConfig, LstmOutputs, RecurrentConfig, RnnOutputs,
+} from "./layers.js";
 export type { AdagradConfig, AdamConfig, Optimizer, OptimizerConfig, RmspropConfig, Schedule, SgdConfig } from "./optim.js";
 export type { Advice, AdviseQuestion, AnyLossConfig, Loss, LossCallOptions, LossConfig, LossFactory, LossInput, Reduction } from "./losses.js";
 export type { ValueAndGrad } from "./grad.js";
