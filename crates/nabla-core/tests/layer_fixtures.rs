@@ -9,6 +9,10 @@
 //! case), run forward and backward; then compared with torch: the output, dL/dx (for
 //! float inputs), dL/dparam for every trainable parameter with L = Σ gy·y, and for
 //! batchNorm in training the running statistics after the step.
+//! Recurrent-state cases also give initial states (`initialState`) and, for layers made
+//! with `returnState`, upstream gradients of the final states (`gyStates`): the layer
+//! runs `forward_with_state` / `backward_with_state` with L = Σ gy·y + Σ gyStates·finals,
+//! and the final states and dL/d(initial states) are compared too.
 //! Tolerance per element: |got − want| ≤ 1e-5 + 1e-4·|want|.
 //!
 //! Every failing case is reported (id, kind, what differed, the largest error) before the
@@ -134,13 +138,34 @@ fn run(case: &Value) -> Result<f64, String> {
         p.grad.iter_mut().for_each(|g| *g = 0.0);
     }
 
-    let mut y = Tensor::zeros(Shape::new(vec![]));
+    let list = |key: &str| -> Result<Vec<Tensor>, String> {
+        match case.get(key).and_then(Value::as_array) {
+            None => Ok(Vec::new()),
+            Some(l) => l.iter().map(|t| tensor(t, "float32")).collect(),
+        }
+    };
+    let initial = list("initialState")?;
+    let gy_states = list("gyStates")?;
+    if layer.returns_state() != !gy_states.is_empty() {
+        return Err(format!(
+            "returnState {} but {} upstream state gradients",
+            layer.returns_state(),
+            gy_states.len()
+        ));
+    }
+    let empty = || Tensor::zeros(Shape::new(vec![]));
+    let mut finals: Vec<Tensor> = gy_states.iter().map(|_| empty()).collect();
+    let mut g_initial: Vec<Tensor> = initial.iter().map(|_| empty()).collect();
+    let initial_refs: Vec<&Tensor> = initial.iter().collect();
+    let gy_state_refs: Vec<&Tensor> = gy_states.iter().collect();
+
+    let mut y = empty();
     layer
-        .forward(&x, &mut y, training)
+        .forward_with_state(&x, &initial_refs, &mut y, &mut finals, training)
         .map_err(|e| format!("forward: {e}"))?;
-    let mut gx = Tensor::zeros(Shape::new(vec![]));
+    let mut gx = empty();
     layer
-        .backward(&x, &y, &gy, &mut gx)
+        .backward_with_state(&x, &y, &gy, &gy_state_refs, &mut gx, &mut g_initial)
         .map_err(|e| format!("backward: {e}"))?;
 
     let mut problems = Vec::new();
@@ -189,6 +214,28 @@ fn run(case: &Value) -> Result<f64, String> {
                 "reference gradient for `{}`, which is not a trainable param of the layer",
                 g["name"]
             ));
+        }
+    }
+    let names = layer.state_names();
+    for (key, got, what) in [
+        ("finalStates", &finals, "final state"),
+        ("initialStateGrads", &g_initial, "dL/d(initial state)"),
+    ] {
+        let want = expected.get(key).and_then(Value::as_array);
+        let want = want.map_or(&[][..], |w| w.as_slice());
+        if want.len() != got.len() {
+            problems.push(format!("{} {what}s, expected {}", got.len(), want.len()));
+            continue;
+        }
+        for ((w, g), name) in want.iter().zip(got).zip(&names) {
+            if w["name"] != *name {
+                problems.push(format!("{what} `{name}` vs the fixture's {}", w["name"]));
+            } else if g.dims() != dims(&w["shape"])?.as_slice() {
+                problems.push(format!("{what} `{name}` shape {:?}", g.dims()));
+            } else if let Some(p) = check(&format!("{what} {name}"), g.data(), &floats(&w["data"])?)
+            {
+                problems.push(p);
+            }
         }
     }
     if let Some(state) = expected.get("state").and_then(Value::as_array) {
