@@ -80,6 +80,22 @@ export async function train(signal: AbortSignal): Promise<{ accuracy: number; by
   const bytes: Uint8Array = model.save();
   const restored: nb.Sequential = nb.loadModel(bytes);
 
+  // A layer on its own: returnState decides apply's type; weights train in a custom loop.
+  const seqs = nb.randn([4, 5, 8], { seed: 5 });
+  const enc = nb.layer(nb.layers.lstm({ units: 6, returnState: true }), { inputShape: [null, 8], seed: 1 });
+  const dec = nb.layer(nb.layers.gru({ units: 6, returnSequences: true }), { inputShape: [5, 8] });
+  const [, h, c]: nb.LstmOutputs = enc.apply(seqs);
+  const decoded: nb.Tensor = dec.apply(seqs, { initialState: [h] });
+  const names: readonly string[] = enc.weightNames;
+  const step = nb.valueAndGrad((s: nb.Tensor) => nb.sum(enc.apply(s, { initialState: [h, c] })[1]))(seqs, ...enc.weights);
+  nb.optim.sgd().step(enc.weights, step.grads.slice(1));
+  // @ts-expect-error -- with returnState, apply gives [output, h, c], not a Tensor
+  const notOne: nb.Tensor = enc.apply(seqs);
+  // @ts-expect-error -- nb.sequential has one output per layer: no returnState
+  nb.sequential([nb.layers.lstm({ units: 2, returnState: true })], { inputShape: [5, 8] });
+  enc.dispose();
+  dec.dispose();
+
   // Errors: one base class with a typed code.
   try {
     nb.matmul(x, x);
@@ -90,6 +106,6 @@ export async function train(signal: AbortSignal): Promise<{ accuracy: number; by
       void [code, arg];
     }
   }
-  void [simd, shape, values, mean, value, perSample, g, ga, gp, gn, focal, rebuilt, wrong, gw, lossValue, warnings, losses, predictions, restored];
+  void [simd, shape, values, mean, value, perSample, g, ga, gp, gn, focal, rebuilt, wrong, gw, lossValue, warnings, losses, predictions, restored, decoded, names, notOne];
   return { accuracy, bytes };
 }
