@@ -19,7 +19,7 @@ export * as optim from "./optim.js";
 export * as layers from "./layers.js";
 export { loadModel, sequential, Sequential } from "./model.js";
 export { layer, Layer } from "./layer.js";
-export type { ApplyOptions, LayerOptions } from "./layer.js";
+export type { ApplyOptions, LayerOptions, LayerOutput } from "./layer.js";
 export * as callbacks from "./callbacks.js";
 export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SequentialOptions } from "./model.js";
 export type {

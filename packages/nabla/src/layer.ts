@@ -73,7 +73,7 @@ export class Layer<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
   readonly returnState: boolean;
 
   /** @internal Use nb.layer. */
-  constructor(spec: LayerSpec<Out>, options: LayerOptions) {
+  constructor(spec: LayerSpec<Tensor | Tensor[]>, options: LayerOptions) {
     if (typeof spec !== "object" || spec === null || typeof spec.kind !== "string" || typeof spec.config !== "object") {
       throw argError(ValueError, "INVALID_ARGUMENT", "layer", "spec", "a layer from nb.layers, e.g. nb.layers.lstm({ units: 16 })", describe(spec));
     }
@@ -174,7 +174,10 @@ export class Layer<Out extends Tensor | Tensor[] = Tensor | Tensor[]> {
  * See: `tf.layers.lstm(...).apply`, Keras's functional `LSTM(return_state=True)`,
  * `torch.nn.LSTM` (`output, (h_n, c_n) = lstm(x, (h_0, c_0))`).
  */
-export function layer<Out extends Tensor | Tensor[]>(spec: LayerSpec<Out>, options: LayerOptions): Layer<Out> {
+export function layer<S extends LayerSpec<Tensor | Tensor[]>>(spec: S, options: LayerOptions): Layer<LayerOutput<S>> {
   ready("layer");
-  return new Layer(spec, options);
+  return new Layer<LayerOutput<S>>(spec, options);
 }
+
+/** What `apply` returns for a spec (a union of specs gives the union of their outputs). */
+export type LayerOutput<S> = S extends LayerSpec<infer Out> ? Out : never;

@@ -1635,6 +1635,36 @@ pub(super) mod tests {
             for (a, b) in simd.data().iter().zip(scalar.data()) {
                 assert!((a - b).abs() < 1e-5, "{kind}: {a} vs {b}");
             }
+            // from given states, with the final states and their gradients
+            let run_states = || {
+                let mut l = make(kind, r#"{"units":7,"returnSequences":true}"#).unwrap();
+                l.build(&[6, 5], &mut Rng::new(1)).unwrap();
+                let init: Vec<Tensor> = (0..l.state_names().len())
+                    .map(|i| normal(&[3, 7], 5 + i as u64))
+                    .collect();
+                let (y, finals) = states_of(&mut l, &x, &init);
+                let mut gx = Tensor::zeros(Shape::new(vec![]));
+                let mut gi: Vec<Tensor> = init
+                    .iter()
+                    .map(|_| Tensor::zeros(Shape::new(vec![])))
+                    .collect();
+                let refs: Vec<&Tensor> = finals.iter().collect();
+                l.backward_with_state(&x, &y, &y, &refs, &mut gx, &mut gi)
+                    .unwrap();
+                let mut all = y.data().to_vec();
+                for t in finals.iter().chain(&gi).chain([&gx]) {
+                    all.extend_from_slice(t.data());
+                }
+                all
+            };
+            let simd = run_states();
+            let scalar = with_mode(Mode::Scalar, run_states);
+            for (a, b) in simd.iter().zip(&scalar) {
+                assert!(
+                    (a - b).abs() < 1e-4 * (1.0 + a.abs()),
+                    "{kind} with states: {a} vs {b}"
+                );
+            }
         }
     }
 
