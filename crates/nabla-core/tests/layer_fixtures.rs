@@ -146,7 +146,7 @@ fn run(case: &Value) -> Result<f64, String> {
     };
     let initial = list("initialState")?;
     let gy_states = list("gyStates")?;
-    if layer.returns_state() != !gy_states.is_empty() {
+    if layer.returns_state() == gy_states.is_empty() {
         return Err(format!(
             "returnState {} but {} upstream state gradients",
             layer.returns_state(),

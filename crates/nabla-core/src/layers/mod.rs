@@ -8,6 +8,10 @@
 //!
 //! A layer never allocates in steady state: it writes its output into a tensor the
 //! caller owns (`Tensor::resize` reuses its buffer) and keeps its caches between steps.
+//!
+//! Recurrent layers also carry a state (`state_names`, `forward_with_state`,
+//! `backward_with_state`). A layer is used in a `Sequential` model or on its own
+//! (standalone.rs: `nb.layer`, where it can take initial states and return final ones).
 
 pub mod activation;
 mod bidirectional;

@@ -263,7 +263,7 @@ fn parse_shape(json: &str, recurrent: bool) -> Result<Vec<Option<usize>>> {
         .map(|(i, v)| match v {
             Value::Null if recurrent && i == 0 && list.len() == 2 => Ok(None),
             Value::Number(n) => match n.as_u64() {
-                Some(d) if d >= 1 && d < 1 << 31 => Ok(Some(d as usize)),
+                Some(d) if (1..1 << 31).contains(&d) => Ok(Some(d as usize)),
                 _ => Err(bad()),
             },
             _ => Err(bad()),
@@ -365,6 +365,7 @@ impl Op for Apply {
             None
         };
         let dims = self.dims.borrow();
+        // Unpacks [output, final states...] (only when there are several).
         let slices = |t: &Tensor| -> Vec<Tensor> {
             let mut offset = 0;
             dims.iter()
@@ -376,17 +377,21 @@ impl Op for Apply {
                 })
                 .collect()
         };
+        let (g_parts, y_parts): (Vec<Tensor>, Vec<Tensor>);
         let (gy, g_finals) = if self.n_finals == 0 {
-            (grad.clone(), Vec::new())
+            (grad, &[][..])
         } else {
-            let mut parts = slices(grad);
-            let gy = parts.remove(0);
-            (gy, parts)
+            g_parts = slices(grad);
+            let (gy, rest) = g_parts.split_first().expect("an output");
+            (gy, rest)
         };
-        let y = match (&recomputed, self.n_finals) {
-            (Some((y, _)), _) => y.clone(),
-            (None, 0) => output.clone(),
-            (None, _) => slices(output).swap_remove(0),
+        let y = match &recomputed {
+            Some((y, _)) => y,
+            None if self.n_finals == 0 => output,
+            None => {
+                y_parts = slices(output);
+                &y_parts[0]
+            }
         };
         let x = inputs[0];
         for p in sh.layer.params_mut() {
@@ -396,7 +401,7 @@ impl Op for Apply {
         let mut g_initial: Vec<Tensor> = (0..self.n_initial).map(|_| empty()).collect();
         let g_refs: Vec<&Tensor> = g_finals.iter().collect();
         sh.layer
-            .backward_with_state(x, &y, &gy, &g_refs, &mut gx, &mut g_initial)?;
+            .backward_with_state(x, y, gy, &g_refs, &mut gx, &mut g_initial)?;
         let mut out = Vec::with_capacity(inputs.len());
         // integer inputs (embedding ids) take no gradient
         out.push((x.dtype() == DType::F32).then_some(gx));
@@ -661,8 +666,8 @@ mod tests {
             let stepped = rt.end_grad(loss, None, &vars).unwrap();
 
             let gx_all = value(&rt, whole[0]);
-            for s in 0..time {
-                let g = value(&rt, stepped[s]);
+            for (s, &g) in stepped[..time].iter().enumerate() {
+                let g = value(&rt, g);
                 for (a, b) in g.data().iter().zip(slice(&gx_all, s, f).data()) {
                     assert!((a - b).abs() < 1e-5, "{kind}: dL/dx step {s}: {a} vs {b}");
                 }
