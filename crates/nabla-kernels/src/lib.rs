@@ -1,7 +1,16 @@
-//! Raw slice kernels by family. Each has a plain scalar reference (`*_scalar`, always
-//! compiled) and a SIMD version written in [`simd::F32x4`] (`*_simd128`); the unsuffixed
-//! name dispatches on [`mode`]. Tests hold the two to each other on odd sizes, natively
-//! (lane-emulated `F32x4`) and in wasm (real SIMD128, through `nb.reference`).
+//! nabla-kernels: raw slice kernels by family. Each has a plain scalar reference
+//! (`*_scalar`, always compiled) and a SIMD version written in [`simd::F32x4`]
+//! (`*_simd128`); the unsuffixed name dispatches on [`mode`]. Tests hold the two to each
+//! other on odd sizes, natively (lane-emulated `F32x4`) and in wasm (real SIMD128,
+//! through `nb.reference`). Also the error type and the seeded generator that the
+//! kernels and nabla-core share.
+//!
+//! A crate of its own so that the release profile can build it for speed
+//! (opt-level 3) while nabla-core's orchestration is built for size: see the
+//! workspace Cargo.toml. nabla-core re-exports it as `nabla_core::kernels`.
+
+pub mod error;
+pub mod rng;
 
 pub mod binary;
 mod binary_scalar;
