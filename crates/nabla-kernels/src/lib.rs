@@ -26,6 +26,7 @@ pub mod optim;
 pub mod pool;
 mod pool_scalar;
 mod pool_simd128;
+pub mod recurrent;
 pub mod reduce;
 mod reduce_scalar;
 mod reduce_simd128;
