@@ -49,12 +49,13 @@
 //! Performance: the input is copied time-major in processing order; its projection for
 //! all steps is one GEMM `[time·batch, in]·[in, gates·H]` into the pre-activation
 //! buffer; each step adds `h·U` to its `[batch, gates·H]` slice with one GEMM and applies
-//! the gate nonlinearities with the SIMD unary kernels, the cell arithmetic with
-//! `kernels::recurrent` (built for speed; this crate is built for size). Every step's pre-activations,
-//! activations and states stay in buffers for backpropagation through time. Backward
-//! walks the steps in reverse: fused gate derivatives, one GEMM `dGates·Uᵀ` per step,
-//! then one GEMM each for `dW = xᵀ·dGates`, `dU = hᵀ·dGates` and `dx = dGates·Wᵀ` over
-//! all steps. Buffers grow once and are reused: no allocation per step.
+//! the gate nonlinearities with the SIMD unary kernels and the cell arithmetic with
+//! `kernels::recurrent` (built for speed, while this crate is built for size). Every
+//! step's pre-activations, activations and states stay in buffers for backpropagation
+//! through time. Backward walks the steps in reverse: fused gate derivatives, one GEMM
+//! `dGates·Uᵀ` per step, then one GEMM each for `dW = xᵀ·dGates`, `dU = hᵀ·dGates` and
+//! `dx = dGates·Wᵀ` over all steps. Buffers grow once and are reused: no allocation per
+//! step.
 
 use super::activation::Act;
 use super::init::Init;
