@@ -39,6 +39,12 @@ use std::cell::Cell;
 
 pub use matmul::{gemm, gemm_scalar, gemm_simd128, micro_kernel_peak, MatRef};
 
+/// `v.resize(n, 0.0)`, built here (opt-level 3), where the zero fill becomes a memset;
+/// built in nabla-core (for size) it fills value by value.
+pub fn resize_zeroed(v: &mut Vec<f32>, n: usize) {
+    v.resize(n, 0.0);
+}
+
 /// Which twin the dispatching kernels run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
