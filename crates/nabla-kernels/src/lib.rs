@@ -31,6 +31,7 @@ pub mod reduce;
 mod reduce_scalar;
 mod reduce_simd128;
 pub mod simd;
+pub mod softmax;
 pub mod unary;
 mod unary_scalar;
 mod unary_simd128;
