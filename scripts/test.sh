@@ -8,8 +8,8 @@ cd "$NABLA_ROOT"
 results="test/.results"
 rm -rf "$results" && mkdir -p "$results"
 
-log "cargo test: nabla-core (native)"
-cargo test -q -p nabla-core 2>&1 | tee "$results/cargo.log"
+log "cargo test: nabla-kernels, nabla-core (native)"
+cargo test -q -p nabla-kernels -p nabla-core 2>&1 | tee "$results/cargo.log"
 
 log "tsc: packages/nabla types (sources and tests), the cross-boundary tests"
 (cd packages/nabla && pnpm exec tsc --noEmit -p tsconfig.json && pnpm exec tsc -p tsconfig.test.json)

@@ -1,16 +1,17 @@
-//! nabla-core: tensors, SIMD128 kernels, and (as they land) autograd, layers,
-//! losses, optimizers and models. Pure Rust, no wasm-bindgen: `cargo test` runs natively.
+//! nabla-core: tensors, autograd, layers, losses, optimizers and models over the
+//! SIMD128 kernels of nabla-kernels (re-exported as `kernels`, with its `error` and
+//! `rng`). Pure Rust, no wasm-bindgen: `cargo test` runs natively.
+
+pub use nabla_kernels as kernels;
+pub use nabla_kernels::{error, rng};
 
 pub mod autograd;
-pub mod error;
-pub mod kernels;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod optim;
-pub mod rng;
 pub mod runtime;
 pub mod shape;
 pub mod tensor;

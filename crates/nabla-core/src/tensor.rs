@@ -165,7 +165,7 @@ impl Tensor {
             self.shape = Shape::new(dims.to_vec());
         }
         match &mut self.data {
-            Data::F32(v) => v.resize(n, 0.0),
+            Data::F32(v) => crate::kernels::resize_zeroed(v, n),
             Data::I32(_) => self.data = Data::F32(vec![0.0; n]),
         }
     }

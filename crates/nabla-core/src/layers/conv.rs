@@ -41,6 +41,7 @@ use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::kernels::binary::{add_assign, add_column_sums, add_to_rows};
 use crate::kernels::conv::{
     conv2d, conv2d_backward_filter, conv2d_backward_input, Conv2dGeometry, Padding,
 };
@@ -414,12 +415,7 @@ impl Layer for Conv {
         };
         conv2d(g, x.data(), self.params[0].value.data(), z);
         if let Some(b) = self.params.get(1) {
-            let b = b.value.data();
-            for row in z.chunks_mut(self.filters) {
-                for (v, &bi) in row.iter_mut().zip(b) {
-                    *v += bi;
-                }
-            }
+            add_to_rows(z, b.value.data());
         }
         if !linear {
             self.act.apply(&self.pre, y.data_mut(), self.filters);
@@ -462,18 +458,12 @@ impl Layer for Conv {
         let (w, rest) = self.params.split_first_mut().expect("built");
         self.gw.resize(g.filter_len(), 0.0);
         conv2d_backward_filter(g, x.data(), gz, &mut self.gw);
-        for (acc, &d) in w.grad.iter_mut().zip(&self.gw) {
-            *acc += d;
-        }
+        add_assign(&mut w.grad, &self.gw);
         if let Some(r) = w.regularizer {
             r.add_grad(w.value.data(), &mut w.grad);
         }
         if let Some(b) = rest.first_mut() {
-            for row in gz.chunks(self.filters) {
-                for (gb, &v) in b.grad.iter_mut().zip(row) {
-                    *gb += v;
-                }
-            }
+            add_column_sums(gz, &mut b.grad);
         }
         gx.resize(x.dims());
         conv2d_backward_input(g, gz, w.value.data(), gx.data_mut());

@@ -7,6 +7,7 @@ use super::activation::Act;
 use super::init::Init;
 use super::{batch_dims, Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::kernels::binary::add_column_sums;
 use crate::kernels::{gemm, MatRef};
 use crate::losses::Config;
 use crate::rng::Rng;
@@ -149,11 +150,7 @@ impl Layer for Dense {
             r.add_grad(w.value.data(), &mut w.grad);
         }
         if let Some(b) = rest.first_mut() {
-            for row in self.g.chunks(self.units) {
-                for (gb, &v) in b.grad.iter_mut().zip(row) {
-                    *gb += v;
-                }
-            }
+            add_column_sums(&self.g, &mut b.grad);
         }
         gx.resize(x.dims());
         gemm(

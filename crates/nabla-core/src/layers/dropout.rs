@@ -86,13 +86,7 @@ impl Layer for Dropout {
         }
         let keep = 1.0 / (1.0 - self.rate);
         self.mask.resize(x.numel(), 0.0);
-        for m in &mut self.mask {
-            *m = if self.rng.uniform() < self.rate {
-                0.0
-            } else {
-                keep
-            };
-        }
+        self.rng.dropout_mask(self.rate, keep, &mut self.mask);
         crate::kernels::binary::binary(
             crate::kernels::binary::Binary::Mul,
             x.data(),

@@ -58,16 +58,20 @@
 //! Performance: the input is copied time-major in processing order; its projection for
 //! all steps is one GEMM `[time·batch, in]·[in, gates·H]` into the pre-activation
 //! buffer; each step adds `h·U` to its `[batch, gates·H]` slice with one GEMM and applies
-//! the gate nonlinearities with the SIMD unary kernels. Every step's pre-activations,
-//! activations and states stay in buffers for backpropagation through time. Backward
-//! walks the steps in reverse: fused gate derivatives, one GEMM `dGates·Uᵀ` per step,
-//! then one GEMM each for `dW = xᵀ·dGates`, `dU = hᵀ·dGates` and `dx = dGates·Wᵀ` over
-//! all steps. Buffers grow once and are reused: no allocation per step.
+//! the gate nonlinearities with the SIMD unary kernels and the cell arithmetic with
+//! `kernels::recurrent` (built for speed, while this crate is built for size). Every
+//! step's pre-activations, activations and states stay in buffers for backpropagation
+//! through time. Backward walks the steps in reverse: fused gate derivatives, one GEMM
+//! `dGates·Uᵀ` per step, then one GEMM each for `dW = xᵀ·dGates`, `dU = hᵀ·dGates` and
+//! `dx = dGates·Wᵀ` over all steps. Buffers grow once and are reused: no allocation per
+//! step.
 
 use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::kernels::binary::{add_assign, add_column_sums};
+use crate::kernels::recurrent::*;
 use crate::kernels::unary::Unary;
 use crate::kernels::{gemm, MatRef};
 use crate::losses::Config;
@@ -231,15 +235,6 @@ fn build_cell(cfg: &Config, cell: Cell) -> Result<Box<dyn Layer>> {
 
 fn reg_json(r: Option<Regularizer>) -> Value {
     r.map_or(Value::Null, |r| json!({ "l1": r.l1, "l2": r.l2 }))
-}
-
-/// `sum[j] += Σ_rows m[row, j]` for row-major `m` with `cols` columns.
-fn add_column_sums(m: &[f32], cols: usize, sum: &mut [f32]) {
-    for row in m.chunks_exact(cols) {
-        for (s, &v) in sum.iter_mut().zip(row) {
-            *s += v;
-        }
-    }
 }
 
 /// A batch of sequences `[batch, time ≥ 1, features]` (any length: the weights do not
@@ -549,21 +544,11 @@ impl Layer for Recurrent {
                         rec_act.apply(&p[..2 * h], &mut a[..2 * h], h);
                         act.apply(&p[2 * h..3 * h], &mut a[2 * h..3 * h], h);
                         rec_act.apply(&p[3 * h..], &mut a[3 * h..], h);
-                        let (i, fg, gg) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
-                        for (j, cn) in c_new[b * h..][..h].iter_mut().enumerate() {
-                            *cn = fg[j] * c_prev[b * h + j] + i[j] * gg[j];
-                        }
+                        lstm_state(a, &c_prev[b * h..][..h], &mut c_new[b * h..][..h]);
                     }
                     let ac = &mut c.ac[s * bh..][..bh];
                     act.apply(c_new, ac, h);
-                    for b in 0..batch {
-                        let o = &a[b * g + 3 * h..][..h];
-                        for ((hn, &ov), &cv) in
-                            h_new[b * h..][..h].iter_mut().zip(o).zip(&ac[b * h..][..h])
-                        {
-                            *hn = ov * cv;
-                        }
-                    }
+                    lstm_times_output_gate(a, ac, h_new, h);
                     if c.any_masked {
                         for b in (0..batch).filter(|&b| c.mask[s * batch + b]) {
                             c_new[b * h..][..h].copy_from_slice(&c_prev[b * h..][..h]);
@@ -588,19 +573,12 @@ impl Layer for Recurrent {
                             &mut a[b * g..][..g],
                             &hu[b * g..][..g],
                         );
-                        for (pv, &v) in p[..2 * h].iter_mut().zip(&hu[..2 * h]) {
-                            *pv += v;
-                        }
+                        add_assign(&mut p[..2 * h], &hu[..2 * h]);
                         rec_act.apply(&p[..2 * h], &mut a[..2 * h], h);
-                        for j in 0..h {
-                            p[2 * h + j] += a[j] * hu[2 * h + j];
-                        }
+                        gru_candidate(&mut p[2 * h..], &a[..h], &hu[2 * h..]);
                         act.apply(&p[2 * h..], &mut a[2 * h..], h);
-                        let hp = &h_prev[b * h..][..h];
-                        for (j, hn) in h_new[b * h..][..h].iter_mut().enumerate() {
-                            let (z, nv) = (a[h + j], a[2 * h + j]);
-                            *hn = nv + z * (hp[j] - nv);
-                        }
+                        let (z, nv) = (&a[h..2 * h], &a[2 * h..]);
+                        gru_output(z, nv, &h_prev[b * h..][..h], &mut h_new[b * h..][..h]);
                     }
                 }
             }
@@ -730,17 +708,10 @@ impl Layer for Recurrent {
             // dL/dh_s from this step's output
             if *return_sequences {
                 for b in (0..batch).filter(|&b| !masked[b]) {
-                    for (d, &v) in c.dh[b * h..][..h]
-                        .iter_mut()
-                        .zip(&gyd[(b * time + s) * h..][..h])
-                    {
-                        *d += v;
-                    }
+                    add_assign(&mut c.dh[b * h..][..h], &gyd[(b * time + s) * h..][..h]);
                 }
             } else if s == time - 1 {
-                for (d, &v) in c.dh.iter_mut().zip(gyd) {
-                    *d += v;
-                }
+                add_assign(&mut c.dh, gyd);
             }
             let pre = &c.pre[s * bg..][..bg];
             let a = &c.act[s * bg..][..bg];
@@ -754,13 +725,7 @@ impl Layer for Recurrent {
                     let (c_prev, c_new) = (&c.cs[s * bh..][..bh], &c.cs[(s + 1) * bh..][..bh]);
                     let ac = &c.ac[s * bh..][..bh];
                     // t2 = act'(c')·(dh⊙o)
-                    for b in 0..batch {
-                        let o = &a[b * g + 3 * h..][..h];
-                        let (t1, dh) = (&mut c.t1[b * h..][..h], &c.dh[b * h..][..h]);
-                        for ((t, &d), &ov) in t1.iter_mut().zip(dh).zip(o) {
-                            *t = d * ov;
-                        }
-                    }
+                    lstm_times_output_gate(a, &c.dh, &mut c.t1, h);
                     act.backward(c_new, ac, &c.t1, &mut c.t2, h);
                     for b in 0..batch {
                         let (ab, da) = (&a[b * g..][..g], &mut c.da[b * g..][..g]);
@@ -768,15 +733,16 @@ impl Layer for Recurrent {
                             da.fill(0.0);
                             continue;
                         }
-                        for j in 0..h {
-                            let k = b * h + j;
-                            let dct = c.dc[k] + c.t2[k];
-                            da[j] = dct * ab[2 * h + j];
-                            da[h + j] = dct * c_prev[k];
-                            da[2 * h + j] = dct * ab[j];
-                            da[3 * h + j] = c.dh[k] * ac[k];
-                            c.dc[k] = dct * ab[h + j];
-                        }
+                        let k = b * h;
+                        lstm_backward(
+                            ab,
+                            &c_prev[k..][..h],
+                            &ac[k..][..h],
+                            &c.dh[k..][..h],
+                            &c.t2[k..][..h],
+                            &mut c.dc[k..][..h],
+                            da,
+                        );
                     }
                     for b in 0..batch {
                         let (p, ab, da, dg) = (
@@ -823,16 +789,15 @@ impl Layer for Recurrent {
                             &mut dghs[b * g..][..g],
                         );
                         let (dh, hp) = (&c.dh[b * h..][..h], &h_prev[b * h..][..h]);
-                        for j in 0..h {
-                            let (z, nv) = (ab[h + j], ab[2 * h + j]);
-                            da[2 * h + j] = dh[j] * (1.0 - z);
-                            da[h + j] = dh[j] * (hp[j] - nv);
-                        }
+                        gru_backward_output(ab, dh, hp, da);
                         act.backward(&p[2 * h..], &ab[2 * h..], &da[2 * h..], &mut dg[2 * h..], h);
-                        for j in 0..h {
-                            da[j] = dg[2 * h + j] * hub[2 * h + j];
-                            dgh[2 * h + j] = dg[2 * h + j] * ab[j];
-                        }
+                        gru_backward_candidate(
+                            &dg[2 * h..],
+                            &hub[2 * h..],
+                            &ab[..h],
+                            &mut da[..h],
+                            &mut dgh[2 * h..],
+                        );
                         rec_act.backward(
                             &p[..2 * h],
                             &ab[..2 * h],
@@ -869,10 +834,7 @@ impl Layer for Recurrent {
                 if masked[b] {
                     dp.copy_from_slice(dh);
                 } else if cell == Cell::Gru {
-                    let z = &a[b * g + h..][..h];
-                    for j in 0..h {
-                        dp[j] += dh[j] * z[j];
-                    }
+                    add_product(dp, dh, &a[b * g + h..][..h]);
                 }
             }
             std::mem::swap(&mut c.dh, &mut c.dh_prev);
@@ -906,7 +868,7 @@ impl Layer for Recurrent {
             }
         }
         for (i, p) in rest.iter_mut().enumerate() {
-            add_column_sums(if i == 0 { &c.dg } else { &c.dgh }, g, &mut p.grad);
+            add_column_sums(if i == 0 { &c.dg } else { &c.dgh }, &mut p.grad);
             if let Some(r) = p.regularizer {
                 r.add_grad(p.value.data(), &mut p.grad);
             }

@@ -18,7 +18,7 @@
 
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
-use crate::kernels::unary::{unary, Unary};
+use crate::kernels::softmax::{scaled_probs, softmax_row};
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 
@@ -96,20 +96,8 @@ impl CrossEntropy {
         let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
         for r in 0..rows {
             let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
-            let m = row
-                .iter()
-                .fold(f32::NEG_INFINITY, |m, &v| if m < v { v } else { m });
-            let m = if m.is_finite() { m } else { 0.0 };
-            for (zk, &xk) in z.iter_mut().zip(row) {
-                *zk = xk - m;
-            }
-            unary(Unary::Exp, &z, prow);
-            let s: f64 = prow.iter().map(|&e| e as f64).sum();
+            let (m, s) = softmax_row(row, &mut z, prow);
             let lse = m as f64 + s.ln();
-            let inv = (1.0 / s) as f32;
-            for pk in prow.iter_mut() {
-                *pk *= inv;
-            }
             let (sum_a, dot) = match labels {
                 Some(labels) => {
                     let y = labels[r];
@@ -169,11 +157,7 @@ impl CrossEntropy {
                     let sum_a = ((1.0 - eps) * wy + eps / c as f64 * total_w) as f32;
                     let uf = u as f32;
                     match (&self.class_weights, eps > 0.0) {
-                        (_, false) => {
-                            for k in 0..c {
-                                gr[k] = uf * (sum_a * pr[k]);
-                            }
-                        }
+                        (_, false) => scaled_probs(pr, sum_a, uf, gr),
                         _ => {
                             for k in 0..c {
                                 gr[k] = (u

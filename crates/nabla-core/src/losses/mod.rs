@@ -48,6 +48,7 @@ pub use reduction::Reduction;
 
 use crate::autograd::Op;
 use crate::error::{Error, Result};
+use crate::kernels::map::first_non_finite;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
@@ -313,10 +314,7 @@ impl Op for LossOp {
 /// from it would be NaN without saying why.
 fn check_finite(op: &'static str, arg: &str, t: &Tensor, infinity_ok: bool) -> Result<()> {
     let values = t.data(); // empty for int32 tensors, which cannot hold NaN
-    if let Some(i) = values
-        .iter()
-        .position(|v| v.is_nan() || (!infinity_ok && v.is_infinite()))
-    {
+    if let Some(i) = first_non_finite(values, infinity_ok) {
         let expected = if infinity_ok {
             "values that are not NaN"
         } else {

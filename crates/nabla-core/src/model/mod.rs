@@ -7,6 +7,7 @@ pub mod fit;
 
 use crate::autograd::Op;
 use crate::error::{Error, Result};
+use crate::kernels::map::first_non_finite;
 use crate::layers::{self, Layer};
 use crate::losses::LossOp;
 use crate::optim::Optimizer;
@@ -267,7 +268,7 @@ impl Sequential {
         self.forward(x, true)?;
         self.steps += 1;
         let pred = self.acts.last().expect("one layer at least");
-        if pred.data().iter().any(|v| !v.is_finite()) {
+        if first_non_finite(pred.data(), false).is_some() {
             return Err(self.non_finite(loss_name, f32::NAN));
         }
         let (loss, inputs): (&LossOp, Vec<&Tensor>) = match w {
@@ -309,7 +310,7 @@ impl Sequential {
         // A gradient that is not finite would poison every weight: stop before the update.
         for (i, layer) in self.layers.iter().enumerate() {
             for p in layer.params() {
-                if let Some(v) = p.grad.iter().find(|g| !g.is_finite()) {
+                if let Some(v) = first_non_finite(&p.grad, false).map(|i| p.grad[i]) {
                     return Err(Error::numeric(
                         "fit",
                         format!("finite gradients (step {})", self.steps),

@@ -85,6 +85,15 @@ impl Rng {
         (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
     }
 
+    /// Dropout's mask: each value 0 with probability `rate`, else `keep`, drawing one
+    /// `uniform()` per value in order. Here rather than in the layer so that the loop is
+    /// built at this crate's opt-level 3.
+    pub fn dropout_mask(&mut self, rate: f32, keep: f32, mask: &mut [f32]) {
+        for m in mask {
+            *m = if self.uniform() < rate { 0.0 } else { keep };
+        }
+    }
+
     /// Uniform in (0, 1], 53 bits, for Box–Muller's logarithm.
     fn uniform_open_f64(&mut self) -> f64 {
         let hi = (self.next_u32() >> 5) as u64; // 27 bits

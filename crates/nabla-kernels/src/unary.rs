@@ -150,7 +150,7 @@ pub(super) fn check_lengths(op: &str, n: usize, others: &[(&str, usize)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::with_mode;
+    use crate::with_mode;
     use proptest::prelude::*;
     use std::f64::consts::{FRAC_1_SQRT_2, PI};
 

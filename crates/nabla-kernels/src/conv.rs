@@ -593,7 +593,7 @@ pub fn conv2d_backward_filter(g: &Conv2dGeometry, x: &[f32], gy: &[f32], gw: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::with_mode;
+    use crate::with_mode;
     use proptest::prelude::*;
 
     /// A tiny deterministic generator: values in [-1, 1).

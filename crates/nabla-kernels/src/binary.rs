@@ -112,6 +112,26 @@ pub fn add_assign(acc: &mut [f32], x: &[f32]) {
     }
 }
 
+/// `m[row, j] += b[j]` for every row of row-major `m` with `b.len()` columns (bias add).
+/// A plain loop, which the compiler vectorizes (this crate is built at opt-level 3).
+pub fn add_to_rows(m: &mut [f32], b: &[f32]) {
+    for row in m.chunks_exact_mut(b.len()) {
+        for (v, &bi) in row.iter_mut().zip(b) {
+            *v += bi;
+        }
+    }
+}
+
+/// `sum[j] += Σ_rows m[row, j]` for row-major `m` with `sum.len()` columns, row by row
+/// (bias gradients). A plain loop, as `add_to_rows`.
+pub fn add_column_sums(m: &[f32], sum: &mut [f32]) {
+    for row in m.chunks_exact(sum.len()) {
+        for (s, &v) in sum.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+}
+
 /// The broadcast shape of `a` and `b` (NumPy rules: align right, 1 stretches), or `None`.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let rank = a.len().max(b.len());

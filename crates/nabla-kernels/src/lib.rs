@@ -1,7 +1,16 @@
-//! Raw slice kernels by family. Each has a plain scalar reference (`*_scalar`, always
-//! compiled) and a SIMD version written in [`simd::F32x4`] (`*_simd128`); the unsuffixed
-//! name dispatches on [`mode`]. Tests hold the two to each other on odd sizes, natively
-//! (lane-emulated `F32x4`) and in wasm (real SIMD128, through `nb.reference`).
+//! nabla-kernels: raw slice kernels by family. Each has a plain scalar reference
+//! (`*_scalar`, always compiled) and a SIMD version written in [`simd::F32x4`]
+//! (`*_simd128`); the unsuffixed name dispatches on [`mode`]. Tests hold the two to each
+//! other on odd sizes, natively (lane-emulated `F32x4`) and in wasm (real SIMD128,
+//! through `nb.reference`). Also the error type and the seeded generator that the
+//! kernels and nabla-core share.
+//!
+//! A crate of its own so that the release profile can build it for speed
+//! (opt-level 3) while nabla-core's orchestration is built for size: see the
+//! workspace Cargo.toml. nabla-core re-exports it as `nabla_core::kernels`.
+
+pub mod error;
+pub mod rng;
 
 pub mod binary;
 mod binary_scalar;
@@ -17,10 +26,12 @@ pub mod optim;
 pub mod pool;
 mod pool_scalar;
 mod pool_simd128;
+pub mod recurrent;
 pub mod reduce;
 mod reduce_scalar;
 mod reduce_simd128;
 pub mod simd;
+pub mod softmax;
 pub mod unary;
 mod unary_scalar;
 mod unary_simd128;
@@ -28,6 +39,12 @@ mod unary_simd128;
 use std::cell::Cell;
 
 pub use matmul::{gemm, gemm_scalar, gemm_simd128, micro_kernel_peak, MatRef};
+
+/// `v.resize(n, 0.0)`, built here (opt-level 3), where the zero fill becomes a memset;
+/// built in nabla-core (for size) it fills value by value.
+pub fn resize_zeroed(v: &mut Vec<f32>, n: usize) {
+    v.resize(n, 0.0);
+}
 
 /// Which twin the dispatching kernels run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

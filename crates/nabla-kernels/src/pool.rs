@@ -316,7 +316,7 @@ pub(crate) fn assert_global(n: usize, hw: usize, c: usize, x: usize, y: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::with_mode;
+    use crate::with_mode;
     use proptest::prelude::*;
 
     /// A tiny deterministic generator: values in [-1, 1).
