@@ -114,6 +114,7 @@ impl BinaryCrossEntropy {
     }
 
     /// The smoothed target and the positive weight of element `i`.
+    #[inline]
     fn target(&self, t: f32, i: usize, last: usize) -> (f64, f64) {
         let ls = self.label_smoothing;
         let w = match &self.pos_weight {
@@ -125,6 +126,7 @@ impl BinaryCrossEntropy {
     }
 
     /// The clipped q and 1 − q of a probability, and whether the clip is inactive.
+    #[inline]
     fn clip(&self, p: f64) -> (f64, f64, bool) {
         let e = self.epsilon;
         let inside = p >= e && 1.0 - p >= e;

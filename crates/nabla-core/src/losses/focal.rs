@@ -89,6 +89,7 @@ impl Focal {
     }
 
     /// Loss and dl/dP for a clipped probability p_t (0 gradient where clipped).
+    #[inline]
     fn prob_term(&self, a: f64, p: f64) -> (f64, f64) {
         let (q, r) = (p.clamp(CLIP, 1.0 - CLIP), (1.0 - p).clamp(CLIP, 1.0 - CLIP));
         let (l, f) = (q.ln(), self.focus(r));

@@ -51,6 +51,7 @@ impl KlDivergence {
     }
 
     /// The target's weight a (t, or e^t for log targets) and, for the loss, log t.
+    #[inline]
     fn target(&self, t: f64) -> (f64, f64) {
         if self.log_target {
             (t.exp(), t)

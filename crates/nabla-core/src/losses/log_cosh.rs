@@ -15,6 +15,7 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(LogCosh))
 }
 
+#[inline]
 fn log_cosh(d: f64) -> f64 {
     let a = d.abs();
     if a < 1.0 {

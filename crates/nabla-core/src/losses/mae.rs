@@ -13,6 +13,7 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
 }
 
 /// sign(d) with sign(0) = 0, the subgradient of |d| torch uses (`f64::signum(0.0)` is 1).
+#[inline]
 pub(super) fn sign(d: f64) -> f64 {
     if d > 0.0 {
         1.0

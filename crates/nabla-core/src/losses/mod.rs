@@ -6,6 +6,12 @@
 //! Argument order is Keras's `(yTrue, yPred)`; losses with several predictions take
 //! them after `yTrue` (`cosineEmbedding(yTrue, x1, x2)`), and `tripletMargin` takes
 //! `(anchor, positive, negative)`.
+//!
+//! Speed: nabla-core is built for size (opt-level "s"), which inlines a small function
+//! into a loop only when it is marked `#[inline]`: the per-element helpers of the losses
+//! are (BCE's `target` and `clip`, `sigmoid`, `softplus`, `sign`, ...). Loops that carry
+//! a training step's time live in nabla-kernels (opt-level 3): cross-entropy's softmax
+//! rows, the NaN scans.
 
 mod advise;
 mod config;

@@ -10,11 +10,13 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 /// log(1 + e^x) without overflow or cancellation.
+#[inline]
 pub(super) fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 /// 1 / (1 + e^(−x)), never forming e^(+large).
+#[inline]
 pub(super) fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
