@@ -380,8 +380,11 @@ pub(crate) fn pointwise_grad(
     d: impl Fn(f64, f64) -> f64,
 ) -> Vec<Option<Tensor>> {
     let (t, p) = (x[0].data(), x[1].data());
-    let g = (0..p.len())
-        .map(|i| (up[i] as f64 * d(t[i] as f64, p[i] as f64)) as f32)
+    let g = t
+        .iter()
+        .zip(p)
+        .zip(up)
+        .map(|((&t, &p), &u)| (u as f64 * d(t as f64, p as f64)) as f32)
         .collect();
     vec![None, Some(Tensor::new(x[1].shape().clone(), g))]
 }
