@@ -23,6 +23,7 @@ pub mod matmul;
 mod matmul_scalar;
 mod matmul_simd128;
 pub mod optim;
+pub mod pointwise;
 pub mod pool;
 mod pool_scalar;
 mod pool_simd128;

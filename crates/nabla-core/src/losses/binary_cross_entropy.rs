@@ -14,9 +14,9 @@
 //! NOTE: torch's BCELoss clamps log at −100 instead of clipping p; Keras clips at 1e-7.
 //! Probabilities outside [0, 1] are an error (as torch), not clipped silently.
 
-use super::soft_margin::{sigmoid, softplus};
-use super::{same_shape, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::{self as kernel, Pointwise};
 use crate::tensor::Tensor;
 
 const OP: &str = "binaryCrossEntropy";
@@ -72,8 +72,8 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
 }
 
 impl BinaryCrossEntropy {
-    /// Targets and predictions, with the ranges and the posWeight length checked.
-    fn inputs<'a>(&self, x: &[&'a Tensor]) -> Result<(&'a [f32], &'a [f32], usize)> {
+    /// The formula, after checking the ranges of the inputs and the posWeight length.
+    fn formula(&self, x: &[&Tensor]) -> Result<Pointwise<'_>> {
         let (t, p) = same_shape(OP, ["yTrue", "yPred"], x[0], x[1])?;
         let last = x[1].dims().last().copied().unwrap_or(1);
         if let PosWeight::PerClass(w) = &self.pos_weight {
@@ -110,27 +110,16 @@ impl BinaryCrossEntropy {
                 ));
             }
         }
-        Ok((t, p, last))
-    }
-
-    /// The smoothed target and the positive weight of element `i`.
-    #[inline]
-    fn target(&self, t: f32, i: usize, last: usize) -> (f64, f64) {
-        let ls = self.label_smoothing;
-        let w = match &self.pos_weight {
-            PosWeight::One => 1.0,
-            PosWeight::Scalar(w) => *w,
-            PosWeight::PerClass(w) => w[i % last] as f64,
-        };
-        (t as f64 * (1.0 - ls) + 0.5 * ls, w)
-    }
-
-    /// The clipped q and 1 − q of a probability, and whether the clip is inactive.
-    #[inline]
-    fn clip(&self, p: f64) -> (f64, f64, bool) {
-        let e = self.epsilon;
-        let inside = p >= e && 1.0 - p >= e;
-        (p.clamp(e, 1.0 - e), (1.0 - p).clamp(e, 1.0 - e), inside)
+        Ok(Pointwise::BinaryCrossEntropy {
+            from_logits: self.from_logits,
+            pos_weight: match &self.pos_weight {
+                PosWeight::One => kernel::PosWeight::Scalar(1.0),
+                PosWeight::Scalar(w) => kernel::PosWeight::Scalar(*w),
+                PosWeight::PerClass(w) => kernel::PosWeight::PerClass(w),
+            },
+            label_smoothing: self.label_smoothing,
+            epsilon: self.epsilon,
+        })
     }
 }
 
@@ -140,44 +129,11 @@ impl Loss for BinaryCrossEntropy {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let (t, p, last) = self.inputs(x)?;
-        let values = (0..p.len())
-            .map(|i| {
-                let (tt, w) = self.target(t[i], i, last);
-                let p = p[i] as f64;
-                let l = if self.from_logits {
-                    w * tt * softplus(-p) + (1.0 - tt) * softplus(p)
-                } else {
-                    let (q, r, _) = self.clip(p);
-                    -(w * tt * q.ln() + (1.0 - tt) * r.ln())
-                };
-                l as f32
-            })
-            .collect();
-        Ok(Units::elementwise(Tensor::new(
-            x[1].shape().clone(),
-            values,
-        )))
+        pointwise(OP, x, self.formula(x)?)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let (t, p, last) = self.inputs(x)?;
-        let g = (0..p.len())
-            .map(|i| {
-                let (tt, w) = self.target(t[i], i, last);
-                let p = p[i] as f64;
-                let d = if self.from_logits {
-                    (1.0 - tt) * sigmoid(p) - w * tt * sigmoid(-p)
-                } else {
-                    match self.clip(p) {
-                        (q, r, true) => -w * tt / q + (1.0 - tt) / r,
-                        _ => 0.0,
-                    }
-                };
-                (up[i] as f64 * d) as f32
-            })
-            .collect();
-        Ok(vec![None, Some(Tensor::new(x[1].shape().clone(), g))])
+        Ok(pointwise_grad(x, up, self.formula(x)?))
     }
 }
 
@@ -187,6 +143,7 @@ mod tests {
     use super::super::LossOp;
     use super::*;
     use crate::autograd::Op;
+    use crate::kernels::pointwise::sigmoid;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
         error(OP, cfg, inputs)

@@ -20,9 +20,9 @@
 //! sum); only p_y is read and receives a gradient.
 
 use super::nll::rows;
-use super::soft_margin::{sigmoid, softplus};
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::{sigmoid, softplus};
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 

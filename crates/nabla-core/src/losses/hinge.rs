@@ -5,8 +5,9 @@
 //!
 //! NOTE: targets must be all in {−1, 1} or all in {0, 1}; Keras accepts any values.
 
-use super::{same_shape, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Hinge {
@@ -23,9 +24,10 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
 }
 
 impl Hinge {
-    /// The targets as ±1 (converted from 0/1 if all are 0 or 1) and the predictions.
-    fn inputs<'a>(&self, x: &[&'a Tensor]) -> Result<(Vec<f64>, &'a [f32])> {
-        let (t, p) = same_shape(self.op, ["yTrue", "yPred"], x[0], x[1])?;
+    /// The formula, after checking the targets: `binary` if they are all 0 or 1 (taken
+    /// as 2t − 1), otherwise all −1 or 1.
+    fn formula(&self, x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        let (t, _) = same_shape(self.op, ["yTrue", "yPred"], x[0], x[1])?;
         let binary = t.iter().all(|&v| v == 0.0 || v == 1.0);
         if !binary {
             if let Some((i, v)) = t.iter().enumerate().find(|(_, &v)| v != 1.0 && v != -1.0) {
@@ -37,17 +39,10 @@ impl Hinge {
                 ));
             }
         }
-        let signs = t
-            .iter()
-            .map(|&v| {
-                if binary {
-                    2.0 * v as f64 - 1.0
-                } else {
-                    v as f64
-                }
-            })
-            .collect();
-        Ok((signs, p))
+        Ok(Pointwise::Hinge {
+            binary,
+            squared: self.squared,
+        })
     }
 }
 
@@ -57,37 +52,11 @@ impl Loss for Hinge {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let (t, p) = self.inputs(x)?;
-        let values = t
-            .iter()
-            .zip(p)
-            .map(|(&t, &p)| {
-                let m = (1.0 - t * p as f64).max(0.0);
-                (if self.squared { m * m } else { m }) as f32
-            })
-            .collect();
-        Ok(Units::elementwise(Tensor::new(
-            x[1].shape().clone(),
-            values,
-        )))
+        pointwise(self.op, x, self.formula(x)?)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let (t, p) = self.inputs(x)?;
-        let g = (0..p.len())
-            .map(|i| {
-                let m = 1.0 - t[i] * p[i] as f64;
-                let d = if m <= 0.0 {
-                    0.0
-                } else if self.squared {
-                    -2.0 * m * t[i]
-                } else {
-                    -t[i]
-                };
-                (up[i] as f64 * d) as f32
-            })
-            .collect();
-        Ok(vec![None, Some(Tensor::new(x[1].shape().clone(), g))])
+        Ok(pointwise_grad(x, up, self.formula(x)?))
     }
 }
 

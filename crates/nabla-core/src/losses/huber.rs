@@ -6,6 +6,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Huber {
@@ -24,20 +25,15 @@ impl Loss for Huber {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let delta = self.delta;
-        pointwise("huber", x, |t, p| {
-            let a = (p - t).abs();
-            if a <= delta {
-                0.5 * a * a
-            } else {
-                delta * (a - 0.5 * delta)
-            }
-        })
+        pointwise("huber", x, Pointwise::Huber { delta: self.delta })
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let delta = self.delta;
-        Ok(pointwise_grad(x, up, |t, p| (p - t).clamp(-delta, delta)))
+        Ok(pointwise_grad(
+            x,
+            up,
+            Pointwise::Huber { delta: self.delta },
+        ))
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct LogCosh;
@@ -15,28 +16,17 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(LogCosh))
 }
 
-#[inline]
-fn log_cosh(d: f64) -> f64 {
-    let a = d.abs();
-    if a < 1.0 {
-        let s = (0.5 * a).sinh();
-        (2.0 * s * s).ln_1p()
-    } else {
-        a + (-2.0 * a).exp().ln_1p() - std::f64::consts::LN_2
-    }
-}
-
 impl Loss for LogCosh {
     fn name(&self) -> &'static str {
         "logCosh"
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("logCosh", x, |t, p| log_cosh(p - t))
+        pointwise("logCosh", x, Pointwise::LogCosh)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, |t, p| (p - t).tanh()))
+        Ok(pointwise_grad(x, up, Pointwise::LogCosh))
     }
 }
 

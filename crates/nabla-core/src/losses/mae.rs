@@ -3,6 +3,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Mae;
@@ -12,29 +13,17 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Mae))
 }
 
-/// sign(d) with sign(0) = 0, the subgradient of |d| torch uses (`f64::signum(0.0)` is 1).
-#[inline]
-pub(super) fn sign(d: f64) -> f64 {
-    if d > 0.0 {
-        1.0
-    } else if d < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
-
 impl Loss for Mae {
     fn name(&self) -> &'static str {
         "mae"
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("mae", x, |t, p| (p - t).abs())
+        pointwise("mae", x, Pointwise::Mae)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, |t, p| sign(p - t)))
+        Ok(pointwise_grad(x, up, Pointwise::Mae))
     }
 }
 

@@ -2,9 +2,9 @@
 //!   l = 100·|d| / max(|y|, ε),   dl/dŷ = 100·sign(d) / max(|y|, ε) (0 at d = 0).
 //! See: keras.losses.MeanAbsolutePercentageError (ε = keras.backend.epsilon() = 1e-7).
 
-use super::mae::sign;
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Mape {
@@ -25,15 +25,11 @@ impl Loss for Mape {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let eps = self.epsilon;
-        pointwise("mape", x, |t, p| 100.0 * (p - t).abs() / t.abs().max(eps))
+        pointwise("mape", x, Pointwise::Mape { eps: self.epsilon })
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let eps = self.epsilon;
-        Ok(pointwise_grad(x, up, |t, p| {
-            100.0 * sign(p - t) / t.abs().max(eps)
-        }))
+        Ok(pointwise_grad(x, up, Pointwise::Mape { eps: self.epsilon }))
     }
 }
 

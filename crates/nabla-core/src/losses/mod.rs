@@ -9,9 +9,10 @@
 //!
 //! Speed: nabla-core is built for size (opt-level "s"), which inlines a small function
 //! into a loop only when it is marked `#[inline]`: the per-element helpers of the losses
-//! are (BCE's `target` and `clip`, `sigmoid`, `softplus`, `sign`, ...). Loops that carry
-//! a training step's time live in nabla-kernels (opt-level 3): cross-entropy's softmax
-//! rows, the NaN scans.
+//! are (`sigmoid`, `softplus`, focal's and KL's terms, ...). Loops that carry a training
+//! step's time live in nabla-kernels (opt-level 3): the elementwise losses' formulas
+//! (`kernels::pointwise`, which `pointwise` and `pointwise_grad` run), cross-entropy's
+//! softmax rows, the NaN scans.
 
 mod advise;
 mod config;
@@ -55,6 +56,7 @@ pub use reduction::Reduction;
 use crate::autograd::Op;
 use crate::error::{Error, Result};
 use crate::kernels::map::first_non_finite;
+use crate::kernels::{self, pointwise::Pointwise};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
@@ -355,37 +357,19 @@ pub(crate) fn same_shape<'a>(
     Ok((av, bv))
 }
 
-/// Elementwise units and gradient from `f(t, p) -> (loss, dloss/dp)`, computed in f64.
-pub(crate) fn pointwise(
-    op: &'static str,
-    x: &[&Tensor],
-    f: impl Fn(f64, f64) -> f64,
-) -> Result<Units> {
+/// Elementwise units of a loss whose formula is in `kernels::pointwise`, after the
+/// shape check.
+pub(crate) fn pointwise(op: &'static str, x: &[&Tensor], f: Pointwise) -> Result<Units> {
     let (t, p) = same_shape(op, ["yTrue", "yPred"], x[0], x[1])?;
-    let values = t
-        .iter()
-        .zip(p)
-        .map(|(&t, &p)| f(t as f64, p as f64) as f32)
-        .collect();
     Ok(Units::elementwise(Tensor::new(
         x[1].shape().clone(),
-        values,
+        kernels::pointwise::values(f, t, p),
     )))
 }
 
-/// The gradient for `pointwise` losses: `up · d(t, p)`.
-pub(crate) fn pointwise_grad(
-    x: &[&Tensor],
-    up: &[f32],
-    d: impl Fn(f64, f64) -> f64,
-) -> Vec<Option<Tensor>> {
-    let (t, p) = (x[0].data(), x[1].data());
-    let g = t
-        .iter()
-        .zip(p)
-        .zip(up)
-        .map(|((&t, &p), &u)| (u as f64 * d(t as f64, p as f64)) as f32)
-        .collect();
+/// The gradient for `pointwise` losses: `up · dl/dp(t, p)`.
+pub(crate) fn pointwise_grad(x: &[&Tensor], up: &[f32], f: Pointwise) -> Vec<Option<Tensor>> {
+    let g = kernels::pointwise::grads(f, x[0].data(), x[1].data(), up);
     vec![None, Some(Tensor::new(x[1].shape().clone(), g))]
 }
 

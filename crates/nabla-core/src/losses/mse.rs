@@ -3,6 +3,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Mse;
@@ -18,10 +19,10 @@ impl Loss for Mse {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("mse", x, |t, p| (p - t) * (p - t))
+        pointwise("mse", x, Pointwise::Mse)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, |t, p| 2.0 * (p - t)))
+        Ok(pointwise_grad(x, up, Pointwise::Mse))
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Msle {
@@ -26,22 +27,11 @@ impl Loss for Msle {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let eps = self.epsilon;
-        pointwise("msle", x, |t, p| {
-            let d = p.max(eps).ln_1p() - t.max(eps).ln_1p();
-            d * d
-        })
+        pointwise("msle", x, Pointwise::Msle { eps: self.epsilon })
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let eps = self.epsilon;
-        Ok(pointwise_grad(x, up, |t, p| {
-            if p < eps {
-                0.0
-            } else {
-                2.0 * (p.ln_1p() - t.max(eps).ln_1p()) / (1.0 + p)
-            }
-        }))
+        Ok(pointwise_grad(x, up, Pointwise::Msle { eps: self.epsilon }))
     }
 }
 

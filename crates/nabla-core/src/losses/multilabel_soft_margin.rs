@@ -9,9 +9,9 @@
 //! NOTE: targets must lie in [0, 1] (soft targets allowed, as in torch).
 
 use super::nll::{check_class_weights, class_weights, rows, Rows};
-use super::soft_margin::{sigmoid, softplus};
 use super::{same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::{sigmoid, softplus};
 use crate::tensor::Tensor;
 
 const OP: &str = "multilabelSoftMargin";

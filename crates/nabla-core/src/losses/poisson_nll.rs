@@ -10,6 +10,7 @@
 
 use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct PoissonNll {
@@ -27,12 +28,13 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     }))
 }
 
-/// Stirling's approximation of log(y!), applied where y > 1 (torch's mask).
-fn stirling(t: f64) -> f64 {
-    if t > 1.0 {
-        t * t.ln() - t + 0.5 * (2.0 * std::f64::consts::PI * t).ln()
-    } else {
-        0.0
+impl PoissonNll {
+    fn formula(&self) -> Pointwise<'static> {
+        Pointwise::PoissonNll {
+            log_input: self.log_input,
+            full: self.full,
+            eps: self.eps,
+        }
     }
 }
 
@@ -54,30 +56,11 @@ impl Loss for PoissonNll {
                 ));
             }
         }
-        let (log_input, full, eps) = (self.log_input, self.full, self.eps);
-        pointwise(op, x, |t, p| {
-            let l = if log_input {
-                p.exp() - t * p
-            } else {
-                p - t * (p + eps).ln()
-            };
-            if full {
-                l + stirling(t)
-            } else {
-                l
-            }
-        })
+        pointwise(op, x, self.formula())
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let (log_input, eps) = (self.log_input, self.eps);
-        Ok(pointwise_grad(x, up, |t, p| {
-            if log_input {
-                p.exp() - t
-            } else {
-                1.0 - t / (p + eps)
-            }
-        }))
+        Ok(pointwise_grad(x, up, self.formula()))
     }
 }
 

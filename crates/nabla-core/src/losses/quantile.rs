@@ -7,6 +7,7 @@
 
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct Quantile {
@@ -25,25 +26,11 @@ impl Loss for Quantile {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let q = self.q;
-        pointwise("quantile", x, |t, p| {
-            let e = t - p;
-            (q * e).max((q - 1.0) * e)
-        })
+        pointwise("quantile", x, Pointwise::Quantile { q: self.q })
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let q = self.q;
-        Ok(pointwise_grad(x, up, |t, p| {
-            let e = t - p;
-            if e > 0.0 {
-                -q
-            } else if e < 0.0 {
-                1.0 - q
-            } else {
-                0.0
-            }
-        }))
+        Ok(pointwise_grad(x, up, Pointwise::Quantile { q: self.q }))
     }
 }
 

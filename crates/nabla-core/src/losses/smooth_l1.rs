@@ -5,9 +5,9 @@
 //! (as torch, which calls l1_loss there). Huber with δ = β is β times this loss.
 //! See: torch.nn.SmoothL1Loss(beta).
 
-use super::mae::sign;
 use super::{pointwise, pointwise_grad, Config, Loss, Units};
 use crate::error::Result;
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
 
 pub struct SmoothL1 {
@@ -26,27 +26,15 @@ impl Loss for SmoothL1 {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let beta = self.beta;
-        pointwise("smoothL1", x, |t, p| {
-            let a = (p - t).abs();
-            if a < beta {
-                0.5 * a * a / beta
-            } else {
-                a - 0.5 * beta
-            }
-        })
+        pointwise("smoothL1", x, Pointwise::SmoothL1 { beta: self.beta })
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let beta = self.beta;
-        Ok(pointwise_grad(x, up, |t, p| {
-            let d = p - t;
-            if beta == 0.0 {
-                sign(d)
-            } else {
-                (d / beta).clamp(-1.0, 1.0)
-            }
-        }))
+        Ok(pointwise_grad(
+            x,
+            up,
+            Pointwise::SmoothL1 { beta: self.beta },
+        ))
     }
 }
 

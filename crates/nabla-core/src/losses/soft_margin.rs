@@ -3,28 +3,11 @@
 //! beyond); dl/dp = −t·σ(−t·p). Elementwise units. See: torch.nn.SoftMarginLoss.
 //!
 //! NOTE: targets must be −1 or 1 (torch does not check; a 0 would silently give log 2).
-//! Also home of `softplus` and `sigmoid`, which the other logistic losses share.
 
-use super::{same_shape, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
-
-/// log(1 + e^x) without overflow or cancellation.
-#[inline]
-pub(super) fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-/// 1 / (1 + e^(−x)), never forming e^(+large).
-#[inline]
-pub(super) fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
 
 pub struct SoftMargin;
 
@@ -33,9 +16,9 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(SoftMargin))
 }
 
-/// The targets, after checking they are all −1 or 1.
-fn signs<'a>(x: &[&'a Tensor]) -> Result<(&'a [f32], &'a [f32])> {
-    let (t, p) = same_shape("softMargin", ["yTrue", "yPred"], x[0], x[1])?;
+/// Checks that the targets are all −1 or 1.
+fn signs(x: &[&Tensor]) -> Result<()> {
+    let (t, _) = same_shape("softMargin", ["yTrue", "yPred"], x[0], x[1])?;
     if let Some((i, v)) = t.iter().enumerate().find(|(_, &v)| v != 1.0 && v != -1.0) {
         return Err(Error::invalid(
             "softMargin",
@@ -44,7 +27,7 @@ fn signs<'a>(x: &[&'a Tensor]) -> Result<(&'a [f32], &'a [f32])> {
             format!("{v} at index {i}"),
         ));
     }
-    Ok((t, p))
+    Ok(())
 }
 
 impl Loss for SoftMargin {
@@ -53,27 +36,13 @@ impl Loss for SoftMargin {
     }
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let (t, p) = signs(x)?;
-        let values = t
-            .iter()
-            .zip(p)
-            .map(|(&t, &p)| softplus(-(t as f64) * p as f64) as f32)
-            .collect();
-        Ok(Units::elementwise(Tensor::new(
-            x[1].shape().clone(),
-            values,
-        )))
+        signs(x)?;
+        pointwise("softMargin", x, Pointwise::SoftMargin)
     }
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        let (t, p) = signs(x)?;
-        let g = (0..p.len())
-            .map(|i| {
-                let (t, p) = (t[i] as f64, p[i] as f64);
-                (up[i] as f64 * -t * sigmoid(-t * p)) as f32
-            })
-            .collect();
-        Ok(vec![None, Some(Tensor::new(x[1].shape().clone(), g))])
+        signs(x)?;
+        Ok(pointwise_grad(x, up, Pointwise::SoftMargin))
     }
 }
 
@@ -83,6 +52,7 @@ mod tests {
     use super::super::LossOp;
     use super::*;
     use crate::autograd::Op;
+    use crate::kernels::pointwise::{sigmoid, softplus};
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
         error("softMargin", cfg, inputs)
