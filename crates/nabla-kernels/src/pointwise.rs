@@ -4,7 +4,8 @@
 //! these loops carry the loss's time: the match on the formula is outside the element
 //! loop, so each formula is one tight loop. Each loss file in nabla-core
 //! (`losses/<name>.rs`) keeps the formula's derivation, its options and its tests, and
-//! validates the inputs before passing them here.
+//! validates the inputs before passing them here. Also the loops of the reduction that
+//! turns any loss's units into its value and back into their gradient.
 
 /// An elementwise loss with its options; `losses/<name>.rs` documents each.
 #[derive(Clone, Copy, Debug)]
@@ -195,6 +196,32 @@ pub fn grads(f: Pointwise, t: &[f32], p: &[f32], up: &[f32]) -> Vec<f32> {
                 }
             }
         }),
+    }
+}
+
+// --- the reduction's loops (losses/reduction.rs), for every loss's units -------------
+
+/// Σ w·l accumulated in f64 in order (w = 1 without weights).
+pub fn weighted_sum(l: &[f32], w: Option<&[f32]>) -> f64 {
+    match w {
+        None => l.iter().map(|&l| l as f64).sum(),
+        Some(w) => l.iter().zip(w).map(|(&l, &w)| w as f64 * l as f64).sum(),
+    }
+}
+
+/// w·x per element (x itself without weights).
+pub fn weighted(x: &[f32], w: Option<&[f32]>) -> Vec<f32> {
+    match w {
+        None => x.to_vec(),
+        Some(w) => x.iter().zip(w).map(|(&x, &w)| w * x).collect(),
+    }
+}
+
+/// w·s per element for `n` elements (s everywhere without weights).
+pub fn weighted_scalar(n: usize, w: Option<&[f32]>, s: f32) -> Vec<f32> {
+    match w {
+        None => vec![s; n],
+        Some(w) => w[..n].iter().map(|&w| w * s).collect(),
     }
 }
 

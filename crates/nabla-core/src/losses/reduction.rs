@@ -7,10 +7,12 @@
 //!   none       w·l, one value per unit
 //!   batchmean  Σ w·l / batch   (KL divergence's mathematically correct mean)
 //!
-//! Sums are accumulated in f64.
+//! Sums are accumulated in f64. The loops are in nabla-kernels (`kernels::pointwise`),
+//! built for speed.
 
 use super::Units;
 use crate::error::{Error, Result};
+use crate::kernels::pointwise::{weighted, weighted_scalar, weighted_sum};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -79,12 +81,10 @@ pub fn expand_weights(op: &'static str, sw: &Tensor, units: &Shape) -> Result<Ve
 /// The reduced loss: a scalar, or the weighted units for `none`.
 pub fn reduce(r: Reduction, units: &Units, weights: Option<&[f32]>) -> Tensor {
     let l = units.values.data();
-    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
     if r == Reduction::None {
-        let data = (0..l.len()).map(|i| w(i) * l[i]).collect();
-        return Tensor::new(units.values.shape().clone(), data);
+        return Tensor::new(units.values.shape().clone(), weighted(l, weights));
     }
-    let total: f64 = (0..l.len()).map(|i| w(i) as f64 * l[i] as f64).sum();
+    let total = weighted_sum(l, weights);
     Tensor::scalar(match r {
         Reduction::Sum => total as f32,
         Reduction::Mean => divide(total, units.denom),
@@ -105,7 +105,6 @@ fn divide(total: f64, denom: f64) -> f32 {
 /// dL/d(unit) given dL/d(reduced loss) `g` (a scalar, or per unit for `none`).
 pub fn upstream(r: Reduction, units: &Units, weights: Option<&[f32]>, g: &Tensor) -> Vec<f32> {
     let n = units.values.numel();
-    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
     let scale = |denom: f64| {
         if denom == 0.0 {
             0.0
@@ -114,15 +113,9 @@ pub fn upstream(r: Reduction, units: &Units, weights: Option<&[f32]>, g: &Tensor
         }
     };
     match r {
-        Reduction::None => (0..n).map(|i| w(i) * g.data()[i]).collect(),
-        Reduction::Sum => (0..n).map(|i| w(i) * g.data()[0]).collect(),
-        Reduction::Mean => {
-            let s = scale(units.denom);
-            (0..n).map(|i| w(i) * s).collect()
-        }
-        Reduction::BatchMean => {
-            let s = scale(units.batch as f64);
-            (0..n).map(|i| w(i) * s).collect()
-        }
+        Reduction::None => weighted(&g.data()[..n], weights),
+        Reduction::Sum => weighted_scalar(n, weights, g.data()[0]),
+        Reduction::Mean => weighted_scalar(n, weights, scale(units.denom)),
+        Reduction::BatchMean => weighted_scalar(n, weights, scale(units.batch as f64)),
     }
 }
