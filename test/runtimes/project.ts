@@ -23,7 +23,7 @@ export function packedProject(prefix: string): string {
   mkdirSync(join(dir, "node_modules", "nabla"), { recursive: true });
   execFileSync("tar", ["xzf", join(dir, tgz), "-C", join(dir, "node_modules", "nabla"), "--strip-components=1"]);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  for (const f of ["smoke.mjs", "train.mjs", "worker.mjs"]) cpSync(join(here, f), join(dir, f));
+  for (const f of ["smoke.mjs", "train.mjs", "worker.mjs", "web-worker.mjs", "web-worker-main.mjs"]) cpSync(join(here, f), join(dir, f));
   return dir;
 }
 

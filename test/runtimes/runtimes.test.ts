@@ -88,3 +88,42 @@ const worker :Workerd.Worker = (
     for (const name of ["deno", "bun", "workerd"]) expect(results[name]!.losses, name).toEqual(results.node!.losses);
   });
 });
+
+describe("training in a Web Worker (nb.trainInWorker / nb.serveTraining)", () => {
+  interface WorkerRun {
+    events: ({ type: "batch"; batch: number } | { type: "epoch"; loss: number })[];
+    losses: number[];
+    aborted: boolean;
+    modelBytes: number;
+    reloadedLoss: number;
+    error: SmokeResult["error"];
+  }
+  const runs: Record<string, WorkerRun> = {};
+
+  // Node's worker_threads and Chromium's Worker are tested in packages/nabla and
+  // test/browser; these are the other runtimes with a Web Worker.
+  it.each([
+    ["deno", () => run(bin("deno"), ["run", "--allow-read", "--allow-env", "web-worker-main.mjs"])],
+    ["bun", () => run(bin("bun"), ["web-worker-main.mjs"])],
+  ])("%s: progress per batch and epoch, the loss falls, the model comes back, errors arrive typed", (name, go) => {
+    const r = go() as unknown as WorkerRun;
+    runs[name] = r;
+    // 4 epochs of 64 samples in batches of 16: 4 batch events then an epoch event, 4 times.
+    const epoch = [0, 1, 2, 3].map((batch) => ({ type: "batch", batch }));
+    expect(r.events.map((e) => (e.type === "epoch" ? { type: "epoch" } : e))).toEqual([...Array(4)].flatMap(() => [...epoch, { type: "epoch" }]));
+    expect(r.losses).toHaveLength(4);
+    expect(r.losses[3]).toBeLessThan(r.losses[0]!);
+    expect(r.events.filter((e) => e.type === "epoch").map((e) => (e as { loss: number }).loss)).toEqual(r.losses);
+    expect(r.aborted).toBe(false);
+    expect(r.modelBytes).toBeGreaterThan(100);
+    // The reloaded model is the trained one: its loss on the training data is below the first epoch's.
+    expect(r.reloadedLoss).toBeLessThan(r.losses[0]!);
+    expect(r.error).toEqual({ name: "ShapeError", code: "SHAPE_MISMATCH", isNablaError: true });
+  }, 60_000);
+
+  it("Deno and Bun train bit-identically in their workers", () => {
+    expect(Object.keys(runs).sort()).toEqual(["bun", "deno"]);
+    expect(runs.bun!.losses).toEqual(runs.deno!.losses);
+    expect(runs.bun!.reloadedLoss).toBe(runs.deno!.reloadedLoss);
+  });
+});
