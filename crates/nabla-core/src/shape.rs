@@ -56,6 +56,15 @@ impl Shape {
         Shape::from_dims(op, arg, &out)
     }
 
+    /// Makes this shape `dims` in place, reusing its buffer (no allocation when the
+    /// rank does not grow).
+    pub fn set(&mut self, dims: &[usize]) {
+        if self.0 != dims {
+            self.0.clear();
+            self.0.extend_from_slice(dims);
+        }
+    }
+
     pub fn dims(&self) -> &[usize] {
         &self.0
     }

@@ -161,21 +161,31 @@ impl Tensor {
     /// training step allocates nothing once the buffers have grown.
     pub fn resize(&mut self, dims: &[usize]) {
         let n: usize = dims.iter().product();
-        if self.shape.dims() != dims {
-            self.shape = Shape::new(dims.to_vec());
-        }
+        self.shape.set(dims);
         match &mut self.data {
             Data::F32(v) => crate::kernels::resize_zeroed(v, n),
             Data::I32(_) => self.data = Data::F32(vec![0.0; n]),
         }
     }
 
+    /// The float buffer behind a tensor of shape `dims`, for a kernel that fills it
+    /// (clear, then extend to the shape's element count): the buffer's capacity is
+    /// reused, so refilling a tensor of the same size allocates nothing.
+    pub fn f32_buffer(&mut self, dims: &[usize]) -> &mut Vec<f32> {
+        self.shape.set(dims);
+        if let Data::I32(_) = self.data {
+            self.data = Data::F32(Vec::new());
+        }
+        match &mut self.data {
+            Data::F32(v) => v,
+            Data::I32(_) => unreachable!("made float above"),
+        }
+    }
+
     /// As `resize`, for an int32 tensor (gathered label batches).
     pub fn resize_i32(&mut self, dims: &[usize]) {
         let n: usize = dims.iter().product();
-        if self.shape.dims() != dims {
-            self.shape = Shape::new(dims.to_vec());
-        }
+        self.shape.set(dims);
         match &mut self.data {
             Data::I32(v) => v.resize(n, 0),
             Data::F32(_) => self.data = Data::I32(vec![0; n]),

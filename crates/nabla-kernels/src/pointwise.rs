@@ -57,10 +57,18 @@ pub enum PosWeight<'a> {
 
 /// The per-element losses l(t, p).
 pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
+    let mut out = Vec::new();
+    values_into(f, t, p, &mut out);
+    out
+}
+
+/// `values` into `out` (cleared first; its capacity is reused: no allocation once sized).
+pub fn values_into(f: Pointwise, t: &[f32], p: &[f32], out: &mut Vec<f32>) {
+    out.clear();
     match f {
-        Pointwise::Mse => each(t, p, |t, p| (p - t) * (p - t)),
-        Pointwise::Mae => each(t, p, |t, p| (p - t).abs()),
-        Pointwise::Huber { delta } => each(t, p, |t, p| {
+        Pointwise::Mse => each(out, t, p, |t, p| (p - t) * (p - t)),
+        Pointwise::Mae => each(out, t, p, |t, p| (p - t).abs()),
+        Pointwise::Huber { delta } => each(out, t, p, |t, p| {
             let a = (p - t).abs();
             if a <= delta {
                 0.5 * a * a
@@ -68,7 +76,7 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
                 delta * (a - 0.5 * delta)
             }
         }),
-        Pointwise::SmoothL1 { beta } => each(t, p, |t, p| {
+        Pointwise::SmoothL1 { beta } => each(out, t, p, |t, p| {
             let a = (p - t).abs();
             if a < beta {
                 0.5 * a * a / beta
@@ -76,13 +84,13 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
                 a - 0.5 * beta
             }
         }),
-        Pointwise::LogCosh => each(t, p, |t, p| log_cosh(p - t)),
-        Pointwise::Msle { eps } => each(t, p, |t, p| {
+        Pointwise::LogCosh => each(out, t, p, |t, p| log_cosh(p - t)),
+        Pointwise::Msle { eps } => each(out, t, p, |t, p| {
             let d = p.max(eps).ln_1p() - t.max(eps).ln_1p();
             d * d
         }),
-        Pointwise::Mape { eps } => each(t, p, |t, p| 100.0 * (p - t).abs() / t.abs().max(eps)),
-        Pointwise::Quantile { q } => each(t, p, |t, p| {
+        Pointwise::Mape { eps } => each(out, t, p, |t, p| 100.0 * (p - t).abs() / t.abs().max(eps)),
+        Pointwise::Quantile { q } => each(out, t, p, |t, p| {
             let e = t - p;
             (q * e).max((q - 1.0) * e)
         }),
@@ -90,7 +98,7 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
             log_input,
             full,
             eps,
-        } => each(t, p, |t, p| {
+        } => each(out, t, p, |t, p| {
             let l = if log_input {
                 p.exp() - t * p
             } else {
@@ -102,7 +110,7 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
                 l
             }
         }),
-        Pointwise::Hinge { binary, squared } => each(t, p, |t, p| {
+        Pointwise::Hinge { binary, squared } => each(out, t, p, |t, p| {
             let m = (1.0 - sign_target(t, binary) * p).max(0.0);
             if squared {
                 m * m
@@ -110,13 +118,13 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
                 m
             }
         }),
-        Pointwise::SoftMargin => each(t, p, |t, p| softplus(-t * p)),
+        Pointwise::SoftMargin => each(out, t, p, |t, p| softplus(-t * p)),
         Pointwise::BinaryCrossEntropy {
             from_logits,
             pos_weight,
             label_smoothing: ls,
             epsilon: e,
-        } => each_weighted(t, p, pos_weight, |t, p, w| {
+        } => each_weighted(out, t, p, pos_weight, |t, p, w| {
             let tt = smooth(t, ls);
             if from_logits {
                 w * tt * softplus(-p) + (1.0 - tt) * softplus(p)
@@ -130,11 +138,19 @@ pub fn values(f: Pointwise, t: &[f32], p: &[f32]) -> Vec<f32> {
 
 /// The gradient w.r.t. p of Σ up·l: up·dl/dp(t, p) per element.
 pub fn grads(f: Pointwise, t: &[f32], p: &[f32], up: &[f32]) -> Vec<f32> {
+    let mut out = Vec::new();
+    grads_into(f, t, p, up, &mut out);
+    out
+}
+
+/// `grads` into `out` (cleared first; its capacity is reused).
+pub fn grads_into(f: Pointwise, t: &[f32], p: &[f32], up: &[f32], out: &mut Vec<f32>) {
+    out.clear();
     match f {
-        Pointwise::Mse => each_up(t, p, up, |t, p| 2.0 * (p - t)),
-        Pointwise::Mae => each_up(t, p, up, |t, p| sign(p - t)),
-        Pointwise::Huber { delta } => each_up(t, p, up, |t, p| (p - t).clamp(-delta, delta)),
-        Pointwise::SmoothL1 { beta } => each_up(t, p, up, |t, p| {
+        Pointwise::Mse => each_up(out, t, p, up, |t, p| 2.0 * (p - t)),
+        Pointwise::Mae => each_up(out, t, p, up, |t, p| sign(p - t)),
+        Pointwise::Huber { delta } => each_up(out, t, p, up, |t, p| (p - t).clamp(-delta, delta)),
+        Pointwise::SmoothL1 { beta } => each_up(out, t, p, up, |t, p| {
             let d = p - t;
             if beta == 0.0 {
                 sign(d)
@@ -142,16 +158,18 @@ pub fn grads(f: Pointwise, t: &[f32], p: &[f32], up: &[f32]) -> Vec<f32> {
                 (d / beta).clamp(-1.0, 1.0)
             }
         }),
-        Pointwise::LogCosh => each_up(t, p, up, |t, p| (p - t).tanh()),
-        Pointwise::Msle { eps } => each_up(t, p, up, |t, p| {
+        Pointwise::LogCosh => each_up(out, t, p, up, |t, p| (p - t).tanh()),
+        Pointwise::Msle { eps } => each_up(out, t, p, up, |t, p| {
             if p < eps {
                 0.0
             } else {
                 2.0 * (p.ln_1p() - t.max(eps).ln_1p()) / (1.0 + p)
             }
         }),
-        Pointwise::Mape { eps } => each_up(t, p, up, |t, p| 100.0 * sign(p - t) / t.abs().max(eps)),
-        Pointwise::Quantile { q } => each_up(t, p, up, |t, p| {
+        Pointwise::Mape { eps } => {
+            each_up(out, t, p, up, |t, p| 100.0 * sign(p - t) / t.abs().max(eps))
+        }
+        Pointwise::Quantile { q } => each_up(out, t, p, up, |t, p| {
             let e = t - p;
             if e > 0.0 {
                 -q
@@ -161,14 +179,14 @@ pub fn grads(f: Pointwise, t: &[f32], p: &[f32], up: &[f32]) -> Vec<f32> {
                 0.0
             }
         }),
-        Pointwise::PoissonNll { log_input, eps, .. } => each_up(t, p, up, |t, p| {
+        Pointwise::PoissonNll { log_input, eps, .. } => each_up(out, t, p, up, |t, p| {
             if log_input {
                 p.exp() - t
             } else {
                 1.0 - t / (p + eps)
             }
         }),
-        Pointwise::Hinge { binary, squared } => each_up(t, p, up, |t, p| {
+        Pointwise::Hinge { binary, squared } => each_up(out, t, p, up, |t, p| {
             let t = sign_target(t, binary);
             let m = 1.0 - t * p;
             if m <= 0.0 {
@@ -179,13 +197,13 @@ pub fn grads(f: Pointwise, t: &[f32], p: &[f32], up: &[f32]) -> Vec<f32> {
                 -t
             }
         }),
-        Pointwise::SoftMargin => each_up(t, p, up, |t, p| -t * sigmoid(-t * p)),
+        Pointwise::SoftMargin => each_up(out, t, p, up, |t, p| -t * sigmoid(-t * p)),
         Pointwise::BinaryCrossEntropy {
             from_logits,
             pos_weight,
             label_smoothing: ls,
             epsilon: e,
-        } => each_weighted_up(t, p, up, pos_weight, |t, p, w| {
+        } => each_weighted_up(out, t, p, up, pos_weight, |t, p, w| {
             let tt = smooth(t, ls);
             if from_logits {
                 (1.0 - tt) * sigmoid(p) - w * tt * sigmoid(-p)
@@ -219,38 +237,49 @@ pub fn weighted(x: &[f32], w: Option<&[f32]>) -> Vec<f32> {
 
 /// w·s per element for `n` elements (s everywhere without weights).
 pub fn weighted_scalar(n: usize, w: Option<&[f32]>, s: f32) -> Vec<f32> {
+    let mut out = Vec::new();
+    weighted_scalar_into(n, w, s, &mut out);
+    out
+}
+
+/// `weighted_scalar` into `out` (cleared first; its capacity is reused).
+pub fn weighted_scalar_into(n: usize, w: Option<&[f32]>, s: f32, out: &mut Vec<f32>) {
+    out.clear();
     match w {
-        None => vec![s; n],
-        Some(w) => w[..n].iter().map(|&w| w * s).collect(),
+        None => out.resize(n, s),
+        Some(w) => out.extend(w[..n].iter().map(|&w| w * s)),
     }
 }
 
 // --- the loops: inlined into each arm, so every formula gets its own -----------------
 
 #[inline(always)]
-fn each(t: &[f32], p: &[f32], f: impl Fn(f64, f64) -> f64) -> Vec<f32> {
-    t.iter()
-        .zip(p)
-        .map(|(&t, &p)| f(t as f64, p as f64) as f32)
-        .collect()
+fn each(out: &mut Vec<f32>, t: &[f32], p: &[f32], f: impl Fn(f64, f64) -> f64) {
+    out.extend(t.iter().zip(p).map(|(&t, &p)| f(t as f64, p as f64) as f32));
 }
 
 #[inline(always)]
-fn each_up(t: &[f32], p: &[f32], up: &[f32], d: impl Fn(f64, f64) -> f64) -> Vec<f32> {
-    t.iter()
-        .zip(p)
-        .zip(up)
-        .map(|((&t, &p), &u)| (u as f64 * d(t as f64, p as f64)) as f32)
-        .collect()
+fn each_up(out: &mut Vec<f32>, t: &[f32], p: &[f32], up: &[f32], d: impl Fn(f64, f64) -> f64) {
+    out.extend(
+        t.iter()
+            .zip(p)
+            .zip(up)
+            .map(|((&t, &p), &u)| (u as f64 * d(t as f64, p as f64)) as f32),
+    );
 }
 
 /// `each` with a third argument, the positive weight of the element's last-axis entry.
 #[inline(always)]
-fn each_weighted(t: &[f32], p: &[f32], w: PosWeight, f: impl Fn(f64, f64, f64) -> f64) -> Vec<f32> {
+fn each_weighted(
+    out: &mut Vec<f32>,
+    t: &[f32],
+    p: &[f32],
+    w: PosWeight,
+    f: impl Fn(f64, f64, f64) -> f64,
+) {
     match w {
-        PosWeight::Scalar(w) => each(t, p, |t, p| f(t, p, w)),
+        PosWeight::Scalar(w) => each(out, t, p, |t, p| f(t, p, w)),
         PosWeight::PerClass(w) => {
-            let mut out = Vec::with_capacity(p.len());
             for (t, p) in t.chunks(w.len().max(1)).zip(p.chunks(w.len().max(1))) {
                 out.extend(
                     t.iter()
@@ -259,30 +288,28 @@ fn each_weighted(t: &[f32], p: &[f32], w: PosWeight, f: impl Fn(f64, f64, f64) -
                         .map(|((&t, &p), &w)| f(t as f64, p as f64, w as f64) as f32),
                 );
             }
-            out
         }
     }
 }
 
 #[inline(always)]
 fn each_weighted_up(
+    out: &mut Vec<f32>,
     t: &[f32],
     p: &[f32],
     up: &[f32],
     w: PosWeight,
     d: impl Fn(f64, f64, f64) -> f64,
-) -> Vec<f32> {
+) {
     match w {
-        PosWeight::Scalar(w) => each_up(t, p, up, |t, p| d(t, p, w)),
+        PosWeight::Scalar(w) => each_up(out, t, p, up, |t, p| d(t, p, w)),
         PosWeight::PerClass(w) => {
             let n = w.len().max(1); // no elements when the last axis is empty
-            let mut out = Vec::with_capacity(p.len());
             for ((t, p), up) in t.chunks(n).zip(p.chunks(n)).zip(up.chunks(n)) {
                 out.extend(t.iter().zip(p).zip(up).zip(w).map(|(((&t, &p), &u), &w)| {
                     (u as f64 * d(t as f64, p as f64, w as f64)) as f32
                 }));
             }
-            out
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Mean absolute error: l = |ŷ − y|, dl/dŷ = sign(ŷ − y), taken as 0 at ŷ = y (torch's
 //! subgradient). See: torch.nn.L1Loss, keras.losses.MeanAbsoluteError.
 
-use super::{pointwise, pointwise_grad, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -24,6 +24,21 @@ impl Loss for Mae {
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
         Ok(pointwise_grad(x, up, Pointwise::Mae))
+    }
+
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        pointwise_into("mae", x, Pointwise::Mae, units)
+    }
+
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        _u: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        pointwise_grad_into(self.name(), x, up, Pointwise::Mae, i, out)
     }
 }
 

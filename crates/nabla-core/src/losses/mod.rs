@@ -77,11 +77,27 @@ pub struct Units {
 impl Units {
     /// One unit per element of `values`: mean divides by their count.
     pub fn elementwise(values: Tensor) -> Units {
-        let batch = values.dims().first().copied().unwrap_or(1);
-        Units {
-            denom: values.numel() as f64,
-            batch,
+        let mut units = Units {
             values,
+            ..Units::default()
+        };
+        units.count_elements();
+        units
+    }
+
+    /// Sets `denom` and `batch` for one unit per element of `values`.
+    fn count_elements(&mut self) {
+        self.denom = self.values.numel() as f64;
+        self.batch = self.values.dims().first().copied().unwrap_or(1);
+    }
+}
+
+impl Default for Units {
+    fn default() -> Units {
+        Units {
+            values: Tensor::zeros(Shape::new(vec![])),
+            denom: 0.0,
+            batch: 0,
             saved: Vec::new(),
         }
     }
@@ -130,6 +146,33 @@ pub trait Loss {
         units: &Units,
         upstream: &[f32],
     ) -> Result<Vec<Option<Tensor>>>;
+
+    /// `forward` into `units`, refilling its buffers: the training step's path, which
+    /// must not allocate once the buffers are sized. The same values as `forward`.
+    /// Default: `forward` (allocates); a loss overrides it to be allocation-free.
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        *units = self.forward(x)?;
+        Ok(())
+    }
+
+    /// The gradient of input `i` alone (of those `backward` gives), into `out`,
+    /// refilling its buffer. The same values as `backward`. Default: `backward`.
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        units: &Units,
+        upstream: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        let g = self
+            .backward(x, units, upstream)?
+            .into_iter()
+            .nth(i)
+            .flatten();
+        *out = g.ok_or_else(|| Error::no_gradient(self.name()))?;
+        Ok(())
+    }
 }
 
 type Builder = fn(&Config) -> Result<Box<dyn Loss>>;
@@ -218,6 +261,17 @@ pub struct LossOp {
     reduction: Reduction,
     weighted: bool,
     saved: RefCell<Option<(Units, Option<Vec<f32>>)>>,
+    /// The training step's buffers (`train_forward` / `train_grad`), reused from step to step.
+    step: StepBuffers,
+}
+
+/// Per-unit losses, weights (`None`: not weighted) and dL/d(unit) of the last training step.
+#[derive(Default)]
+struct StepBuffers {
+    units: Units,
+    weights: Vec<f32>,
+    has_weights: bool,
+    upstream: Vec<f32>,
 }
 
 impl LossOp {
@@ -228,6 +282,7 @@ impl LossOp {
             reduction,
             weighted,
             saved: RefCell::new(None),
+            step: StepBuffers::default(),
         })
     }
 
@@ -251,12 +306,48 @@ impl LossOp {
     }
 }
 
-impl Op for LossOp {
-    fn name(&self) -> &'static str {
-        self.loss.name()
+impl LossOp {
+    /// The reduced loss for a training step (the `forward` value, with the upstream of
+    /// a scalar 1 for `train_grad`), computed in buffers kept here: no allocation once
+    /// they are sized, for losses that implement `forward_into` / `grad_into`.
+    pub fn train_forward(&mut self, inputs: &[&Tensor]) -> Result<f32> {
+        let n = self.check_inputs(inputs)?;
+        let b = &mut self.step;
+        self.loss.forward_into(&inputs[..n], &mut b.units)?;
+        b.has_weights = self.weighted;
+        if self.weighted {
+            reduction::expand_weights_into(
+                self.loss.name(),
+                inputs[n],
+                b.units.values.shape(),
+                &mut b.weights,
+            )?;
+        }
+        if let (Reduction::Mean, Some(scale)) = (self.reduction, self.loss.mean_scale(&b.units)) {
+            if b.has_weights {
+                b.weights.iter_mut().zip(&scale).for_each(|(w, s)| *w *= s);
+            } else {
+                b.weights.clear();
+                b.weights.extend_from_slice(&scale);
+                b.has_weights = true;
+            }
+        }
+        let weights = b.has_weights.then_some(&b.weights[..]);
+        Ok(reduction::reduce_value(self.reduction, &b.units, weights))
     }
 
-    fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+    /// dL/d(`inputs[i]`) of the last `train_forward`, into `grad` (its buffer reused).
+    pub fn train_grad(&mut self, inputs: &[&Tensor], i: usize, grad: &mut Tensor) -> Result<()> {
+        let n = self.loss.inputs().len();
+        let b = &mut self.step;
+        let weights = b.has_weights.then_some(&b.weights[..]);
+        reduction::upstream_into(self.reduction, &b.units, weights, 1.0, &mut b.upstream);
+        self.loss
+            .grad_into(&inputs[..n], &b.units, &b.upstream, i, grad)
+    }
+
+    /// The argument count and the finiteness of every input; returns the loss's count.
+    fn check_inputs(&self, inputs: &[&Tensor]) -> Result<usize> {
         let n = self.loss.inputs().len();
         if inputs.len() != n + usize::from(self.weighted) {
             return Err(Error::invalid(
@@ -277,6 +368,17 @@ impl Op for LossOp {
         if self.weighted {
             check_finite(self.name(), "sampleWeight", inputs[n], false)?;
         }
+        Ok(n)
+    }
+}
+
+impl Op for LossOp {
+    fn name(&self) -> &'static str {
+        self.loss.name()
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let n = self.check_inputs(inputs)?;
         let units = self.loss.forward(&inputs[..n])?;
         let weights = if self.weighted {
             Some(reduction::expand_weights(
@@ -360,17 +462,49 @@ pub(crate) fn same_shape<'a>(
 /// Elementwise units of a loss whose formula is in `kernels::pointwise`, after the
 /// shape check.
 pub(crate) fn pointwise(op: &'static str, x: &[&Tensor], f: Pointwise) -> Result<Units> {
+    let mut units = Units::default();
+    pointwise_into(op, x, f, &mut units)?;
+    Ok(units)
+}
+
+/// `pointwise` into `units`, refilling its buffer (the losses' `forward_into`).
+pub(crate) fn pointwise_into(
+    op: &'static str,
+    x: &[&Tensor],
+    f: Pointwise,
+    units: &mut Units,
+) -> Result<()> {
     let (t, p) = same_shape(op, ["yTrue", "yPred"], x[0], x[1])?;
-    Ok(Units::elementwise(Tensor::new(
-        x[1].shape().clone(),
-        kernels::pointwise::values(f, t, p),
-    )))
+    kernels::pointwise::values_into(f, t, p, units.values.f32_buffer(x[1].dims()));
+    units.count_elements();
+    units.saved.clear();
+    Ok(())
 }
 
 /// The gradient for `pointwise` losses: `up · dl/dp(t, p)`.
 pub(crate) fn pointwise_grad(x: &[&Tensor], up: &[f32], f: Pointwise) -> Vec<Option<Tensor>> {
-    let g = kernels::pointwise::grads(f, x[0].data(), x[1].data(), up);
-    vec![None, Some(Tensor::new(x[1].shape().clone(), g))]
+    let mut g = Tensor::zeros(Shape::new(vec![]));
+    let buf = g.f32_buffer(x[1].dims());
+    kernels::pointwise::grads_into(f, x[0].data(), x[1].data(), up, buf);
+    vec![None, Some(g)]
+}
+
+/// `pointwise_grad` of input `i` (yPred, the one differentiable input) into `out`,
+/// refilling its buffer (the losses' `grad_into`).
+pub(crate) fn pointwise_grad_into(
+    op: &'static str,
+    x: &[&Tensor],
+    up: &[f32],
+    f: Pointwise,
+    i: usize,
+    out: &mut Tensor,
+) -> Result<()> {
+    if i != 1 {
+        return Err(Error::no_gradient(op));
+    }
+    let buf = out.f32_buffer(x[1].dims());
+    kernels::pointwise::grads_into(f, x[0].data(), x[1].data(), up, buf);
+    Ok(())
 }
 
 /// Class labels for predictions of shape `[..., classes]`: int32 of the leading shape,

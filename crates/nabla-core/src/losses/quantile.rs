@@ -5,7 +5,7 @@
 //! See: tfa.losses.PinballLoss (torch and Keras have none).
 //! NOTE: the subgradient at e = 0 is 0 (as mae's), where tf.maximum would pass −q.
 
-use super::{pointwise, pointwise_grad, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -31,6 +31,28 @@ impl Loss for Quantile {
 
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
         Ok(pointwise_grad(x, up, Pointwise::Quantile { q: self.q }))
+    }
+
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        pointwise_into("quantile", x, Pointwise::Quantile { q: self.q }, units)
+    }
+
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        _u: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        pointwise_grad_into(
+            self.name(),
+            x,
+            up,
+            Pointwise::Quantile { q: self.q },
+            i,
+            out,
+        )
     }
 }
 

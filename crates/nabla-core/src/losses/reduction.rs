@@ -12,7 +12,7 @@
 
 use super::Units;
 use crate::error::{Error, Result};
-use crate::kernels::pointwise::{weighted, weighted_scalar, weighted_sum};
+use crate::kernels::pointwise::{weighted, weighted_scalar, weighted_scalar_into, weighted_sum};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -60,6 +60,18 @@ impl Reduction {
 /// Sample weights expanded to the units' shape: `sw`'s shape must be a prefix of the
 /// units' shape (e.g. `[batch]` for `[batch, classes]` units) or a scalar.
 pub fn expand_weights(op: &'static str, sw: &Tensor, units: &Shape) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    expand_weights_into(op, sw, units, &mut out)?;
+    Ok(out)
+}
+
+/// `expand_weights` into `out` (cleared first; its capacity is reused).
+pub fn expand_weights_into(
+    op: &'static str,
+    sw: &Tensor,
+    units: &Shape,
+    out: &mut Vec<f32>,
+) -> Result<()> {
     let values = sw.f32s(op, "sampleWeight")?;
     let (sd, ud) = (sw.dims(), units.dims());
     let prefix = sd.len() <= ud.len() && sd.iter().zip(ud).all(|(a, b)| a == b);
@@ -72,10 +84,13 @@ pub fn expand_weights(op: &'static str, sw: &Tensor, units: &Shape) -> Result<Ve
         ));
     }
     let inner: usize = ud[sd.len()..].iter().product();
-    Ok(values
-        .iter()
-        .flat_map(|&w| std::iter::repeat(w).take(inner))
-        .collect())
+    out.clear();
+    out.extend(
+        values
+            .iter()
+            .flat_map(|&w| std::iter::repeat(w).take(inner)),
+    );
+    Ok(())
 }
 
 /// The reduced loss: a scalar, or the weighted units for `none`.
@@ -93,6 +108,22 @@ pub fn reduce(r: Reduction, units: &Units, weights: Option<&[f32]>) -> Tensor {
     })
 }
 
+/// `reduce(...).data()[0]` without a tensor: the reported number (for `none`, the
+/// first weighted unit, as a training step reports it).
+pub fn reduce_value(r: Reduction, units: &Units, weights: Option<&[f32]>) -> f32 {
+    let l = units.values.data();
+    match r {
+        Reduction::None => match (l.first(), weights) {
+            (None, _) => 0.0,
+            (Some(&l), None) => l,
+            (Some(&l), Some(w)) => w[0] * l,
+        },
+        Reduction::Sum => weighted_sum(l, weights) as f32,
+        Reduction::Mean => divide(weighted_sum(l, weights), units.denom),
+        Reduction::BatchMean => divide(weighted_sum(l, weights), units.batch as f64),
+    }
+}
+
 /// A mean over nothing (every token ignored) is 0, not NaN: there is no error to make.
 fn divide(total: f64, denom: f64) -> f32 {
     if denom == 0.0 {
@@ -100,6 +131,31 @@ fn divide(total: f64, denom: f64) -> f32 {
     } else {
         (total / denom) as f32
     }
+}
+
+/// `upstream` for a scalar `g` (for `none`, `g` for every unit) into `out` (cleared
+/// first; its capacity is reused): the training step's dL/d(unit) with g = 1.
+pub fn upstream_into(
+    r: Reduction,
+    units: &Units,
+    weights: Option<&[f32]>,
+    g: f32,
+    out: &mut Vec<f32>,
+) {
+    let n = units.values.numel();
+    let scale = |denom: f64| {
+        if denom == 0.0 {
+            0.0
+        } else {
+            (g as f64 / denom) as f32
+        }
+    };
+    let s = match r {
+        Reduction::None | Reduction::Sum => g,
+        Reduction::Mean => scale(units.denom),
+        Reduction::BatchMean => scale(units.batch as f64),
+    };
+    weighted_scalar_into(n, weights, s, out);
 }
 
 /// dL/d(unit) given dL/d(reduced loss) `g` (a scalar, or per unit for `none`).

@@ -5,7 +5,7 @@
 //! (as torch, which calls l1_loss there). Huber with δ = β is β times this loss.
 //! See: torch.nn.SmoothL1Loss(beta).
 
-use super::{pointwise, pointwise_grad, Config, Loss, Units};
+use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -35,6 +35,33 @@ impl Loss for SmoothL1 {
             up,
             Pointwise::SmoothL1 { beta: self.beta },
         ))
+    }
+
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        pointwise_into(
+            "smoothL1",
+            x,
+            Pointwise::SmoothL1 { beta: self.beta },
+            units,
+        )
+    }
+
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        _u: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        pointwise_grad_into(
+            self.name(),
+            x,
+            up,
+            Pointwise::SmoothL1 { beta: self.beta },
+            i,
+            out,
+        )
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! NOTE: targets must be −1 or 1 (torch does not check; a 0 would silently give log 2).
 
-use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
+use super::{
+    pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, same_shape, Config, Loss, Units,
+};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -43,6 +45,23 @@ impl Loss for SoftMargin {
     fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
         signs(x)?;
         Ok(pointwise_grad(x, up, Pointwise::SoftMargin))
+    }
+
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        signs(x)?;
+        pointwise_into("softMargin", x, Pointwise::SoftMargin, units)
+    }
+
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        _u: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        signs(x)?;
+        pointwise_grad_into(self.name(), x, up, Pointwise::SoftMargin, i, out)
     }
 }
 

@@ -271,24 +271,20 @@ impl Sequential {
         if first_non_finite(pred.data(), false).is_some() {
             return Err(self.non_finite(loss_name, f32::NAN));
         }
-        let (loss, inputs): (&LossOp, Vec<&Tensor>) = match w {
-            Some(w) => (
-                self.weighted_loss.as_ref().expect("compiled"),
-                vec![y, pred, w],
-            ),
-            None => (self.loss.as_ref().expect("checked"), vec![y, pred]),
+        // The loss and dL/d(prediction) on the loss op's own buffers; the gradient goes
+        // straight into the first backward buffer.
+        let loss = match w {
+            Some(_) => self.weighted_loss.as_mut().expect("compiled"),
+            None => self.loss.as_mut().expect("checked"),
         };
-        let value = loss.forward(&inputs)?;
-        if !value.data()[0].is_finite() {
-            return Err(self.non_finite(loss_name, value.data()[0]));
+        let all = [y, pred, w.unwrap_or(y)];
+        let inputs = &all[..2 + usize::from(w.is_some())];
+        let value = loss.train_forward(inputs)?;
+        if !value.is_finite() {
+            return Err(self.non_finite(loss_name, value));
         }
-        let grads = loss.backward(&inputs, &value, &Tensor::full(value.shape().clone(), 1.0))?;
-        let gpred = grads
-            .into_iter()
-            .nth(1)
-            .flatten()
-            .ok_or_else(|| Error::no_gradient(loss_name))?;
-        let mut total = value.data()[0] as f64;
+        loss.train_grad(inputs, 1, &mut self.grad_a)?;
+        let mut total = value as f64;
         for layer in &mut self.layers {
             for p in layer.params_mut() {
                 p.grad.iter_mut().for_each(|g| *g = 0.0);
@@ -298,8 +294,6 @@ impl Sequential {
             }
         }
         // Backward through the layers, dL/d(activation) alternating between two buffers.
-        self.grad_a.resize(gpred.dims());
-        self.grad_a.data_mut().copy_from_slice(gpred.data());
         for i in (0..self.layers.len()).rev() {
             let input = if i == 0 { x } else { &self.acts[i - 1] };
             self.layers[i]
