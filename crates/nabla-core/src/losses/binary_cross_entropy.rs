@@ -14,9 +14,7 @@
 //! NOTE: torch's BCELoss clamps log at −100 instead of clipping p; Keras clips at 1e-7.
 //! Probabilities outside [0, 1] are an error (as torch), not clipped silently.
 
-use super::{
-    pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, same_shape, Config, Loss, Units,
-};
+use super::{same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::{self as kernel, Pointwise};
 use crate::tensor::Tensor;
@@ -130,28 +128,7 @@ impl Loss for BinaryCrossEntropy {
         OP
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise(OP, x, self.formula(x)?)
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, self.formula(x)?))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into(OP, x, self.formula(x)?, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(self.name(), x, up, self.formula(x)?, i, out)
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 //!
 //! NOTE: targets must be all in {−1, 1} or all in {0, 1}; Keras accepts any values.
 
-use super::{
-    pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, same_shape, Config, Loss, Units,
-};
+use super::{same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -53,28 +51,7 @@ impl Loss for Hinge {
         self.op
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise(self.op, x, self.formula(x)?)
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, self.formula(x)?))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into(self.op, x, self.formula(x)?, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(self.name(), x, up, self.formula(x)?, i, out)
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

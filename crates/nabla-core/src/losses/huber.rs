@@ -4,7 +4,7 @@
 //! dl/dŷ = clamp(d, −δ, δ) (continuous at |d| = δ). Computed in f64: no cancellation.
 //! See: torch.nn.HuberLoss(delta), keras.losses.Huber(delta).
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -19,44 +19,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Huber { delta }))
 }
 
+impl Huber {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::Huber { delta: self.delta })
+    }
+}
+
 impl Loss for Huber {
     fn name(&self) -> &'static str {
         "huber"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("huber", x, Pointwise::Huber { delta: self.delta })
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(
-            x,
-            up,
-            Pointwise::Huber { delta: self.delta },
-        ))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("huber", x, Pointwise::Huber { delta: self.delta }, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(
-            self.name(),
-            x,
-            up,
-            Pointwise::Huber { delta: self.delta },
-            i,
-            out,
-        )
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

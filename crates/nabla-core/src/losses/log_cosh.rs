@@ -4,7 +4,7 @@
 //! (cosh overflows beyond |d| ≈ 710; this form is exact for any finite d).
 //! See: keras.losses.LogCosh (torch has none).
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -16,33 +16,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(LogCosh))
 }
 
+impl LogCosh {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::LogCosh)
+    }
+}
+
 impl Loss for LogCosh {
     fn name(&self) -> &'static str {
         "logCosh"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("logCosh", x, Pointwise::LogCosh)
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, Pointwise::LogCosh))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("logCosh", x, Pointwise::LogCosh, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(self.name(), x, up, Pointwise::LogCosh, i, out)
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Mean absolute error: l = |ŷ − y|, dl/dŷ = sign(ŷ − y), taken as 0 at ŷ = y (torch's
 //! subgradient). See: torch.nn.L1Loss, keras.losses.MeanAbsoluteError.
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -13,33 +13,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Mae))
 }
 
+impl Mae {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::Mae)
+    }
+}
+
 impl Loss for Mae {
     fn name(&self) -> &'static str {
         "mae"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("mae", x, Pointwise::Mae)
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, Pointwise::Mae))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("mae", x, Pointwise::Mae, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(self.name(), x, up, Pointwise::Mae, i, out)
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!   l = 100·|d| / max(|y|, ε),   dl/dŷ = 100·sign(d) / max(|y|, ε) (0 at d = 0).
 //! See: keras.losses.MeanAbsolutePercentageError (ε = keras.backend.epsilon() = 1e-7).
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -19,40 +19,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Mape { epsilon }))
 }
 
+impl Mape {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::Mape { eps: self.epsilon })
+    }
+}
+
 impl Loss for Mape {
     fn name(&self) -> &'static str {
         "mape"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("mape", x, Pointwise::Mape { eps: self.epsilon })
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, Pointwise::Mape { eps: self.epsilon }))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("mape", x, Pointwise::Mape { eps: self.epsilon }, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(
-            self.name(),
-            x,
-            up,
-            Pointwise::Mape { eps: self.epsilon },
-            i,
-            out,
-        )
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -14,6 +14,38 @@
 //! (`kernels::pointwise`, which `pointwise` and `pointwise_grad` run), cross-entropy's
 //! softmax rows, the NaN scans.
 
+/// The computing methods of a loss that is one formula of `kernels::pointwise`
+/// (forward, backward and their buffer forms), from its inherent
+/// `fn formula(&self, x: &[&Tensor]) -> Result<Pointwise>`, which also checks what the
+/// formula needs of the inputs (labels in {0, 1}, rates ≥ 0, ...). Such a loss's file
+/// holds its config, its formula's parameters, its checks and its tests; nothing else.
+macro_rules! pointwise_loss {
+    () => {
+        fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+            super::pointwise(self.name(), x, self.formula(x)?)
+        }
+
+        fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
+            Ok(super::pointwise_grad(x, up, self.formula(x)?))
+        }
+
+        fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+            super::pointwise_into(self.name(), x, self.formula(x)?, units)
+        }
+
+        fn grad_into(
+            &self,
+            x: &[&Tensor],
+            _u: &Units,
+            up: &[f32],
+            i: usize,
+            out: &mut Tensor,
+        ) -> Result<()> {
+            super::pointwise_grad_into(self.name(), x, up, self.formula(x)?, i, out)
+        }
+    };
+}
+
 mod advise;
 mod config;
 pub mod reduction;

@@ -4,7 +4,7 @@
 //! log1p in f64 keeps small values exact. See: keras.losses.MeanSquaredLogarithmicError
 //! (ε = keras.backend.epsilon() = 1e-7 there).
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -21,40 +21,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Msle { epsilon }))
 }
 
+impl Msle {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::Msle { eps: self.epsilon })
+    }
+}
+
 impl Loss for Msle {
     fn name(&self) -> &'static str {
         "msle"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("msle", x, Pointwise::Msle { eps: self.epsilon })
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, Pointwise::Msle { eps: self.epsilon }))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("msle", x, Pointwise::Msle { eps: self.epsilon }, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(
-            self.name(),
-            x,
-            up,
-            Pointwise::Msle { eps: self.epsilon },
-            i,
-            out,
-        )
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! false, eps = 1e-7 there).
 //! NOTE: with logInput false, negative rates are an error (torch returns NaN).
 
-use super::{pointwise, pointwise_grad, same_shape, Config, Loss, Units};
+use super::{same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -29,12 +29,23 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
 }
 
 impl PoissonNll {
-    fn formula(&self) -> Pointwise<'static> {
-        Pointwise::PoissonNll {
+    fn formula(&self, x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        let (_, p) = same_shape("poissonNll", ["yTrue", "yPred"], x[0], x[1])?;
+        if !self.log_input {
+            if let Some((i, v)) = p.iter().enumerate().find(|(_, v)| v.is_nan() || **v < 0.0) {
+                return Err(Error::invalid(
+                    "poissonNll",
+                    "yPred",
+                    "rates ≥ 0 (pass logInput: true for log-rates)",
+                    format!("{v} at index {i}"),
+                ));
+            }
+        }
+        Ok(Pointwise::PoissonNll {
             log_input: self.log_input,
             full: self.full,
             eps: self.eps,
-        }
+        })
     }
 }
 
@@ -43,25 +54,7 @@ impl Loss for PoissonNll {
         "poissonNll"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        let op = "poissonNll";
-        let (_, p) = same_shape(op, ["yTrue", "yPred"], x[0], x[1])?;
-        if !self.log_input {
-            if let Some((i, v)) = p.iter().enumerate().find(|(_, v)| v.is_nan() || **v < 0.0) {
-                return Err(Error::invalid(
-                    op,
-                    "yPred",
-                    "rates ≥ 0 (pass logInput: true for log-rates)",
-                    format!("{v} at index {i}"),
-                ));
-            }
-        }
-        pointwise(op, x, self.formula())
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, self.formula()))
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

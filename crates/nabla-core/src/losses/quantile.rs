@@ -5,7 +5,7 @@
 //! See: tfa.losses.PinballLoss (torch and Keras have none).
 //! NOTE: the subgradient at e = 0 is 0 (as mae's), where tf.maximum would pass −q.
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -20,40 +20,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(Quantile { q }))
 }
 
+impl Quantile {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::Quantile { q: self.q })
+    }
+}
+
 impl Loss for Quantile {
     fn name(&self) -> &'static str {
         "quantile"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("quantile", x, Pointwise::Quantile { q: self.q })
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(x, up, Pointwise::Quantile { q: self.q }))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into("quantile", x, Pointwise::Quantile { q: self.q }, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(
-            self.name(),
-            x,
-            up,
-            Pointwise::Quantile { q: self.q },
-            i,
-            out,
-        )
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! (as torch, which calls l1_loss there). Huber with δ = β is β times this loss.
 //! See: torch.nn.SmoothL1Loss(beta).
 
-use super::{pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, Config, Loss, Units};
+use super::{Config, Loss, Units};
 use crate::error::Result;
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -20,49 +20,18 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
     Ok(Box::new(SmoothL1 { beta }))
 }
 
+impl SmoothL1 {
+    fn formula(&self, _x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        Ok(Pointwise::SmoothL1 { beta: self.beta })
+    }
+}
+
 impl Loss for SmoothL1 {
     fn name(&self) -> &'static str {
         "smoothL1"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        pointwise("smoothL1", x, Pointwise::SmoothL1 { beta: self.beta })
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        Ok(pointwise_grad(
-            x,
-            up,
-            Pointwise::SmoothL1 { beta: self.beta },
-        ))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        pointwise_into(
-            "smoothL1",
-            x,
-            Pointwise::SmoothL1 { beta: self.beta },
-            units,
-        )
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        pointwise_grad_into(
-            self.name(),
-            x,
-            up,
-            Pointwise::SmoothL1 { beta: self.beta },
-            i,
-            out,
-        )
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]

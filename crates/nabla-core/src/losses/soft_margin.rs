@@ -4,9 +4,7 @@
 //!
 //! NOTE: targets must be −1 or 1 (torch does not check; a 0 would silently give log 2).
 
-use super::{
-    pointwise, pointwise_grad, pointwise_grad_into, pointwise_into, same_shape, Config, Loss, Units,
-};
+use super::{same_shape, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::Pointwise;
 use crate::tensor::Tensor;
@@ -32,37 +30,19 @@ fn signs(x: &[&Tensor]) -> Result<()> {
     Ok(())
 }
 
+impl SoftMargin {
+    fn formula(&self, x: &[&Tensor]) -> Result<Pointwise<'static>> {
+        signs(x)?;
+        Ok(Pointwise::SoftMargin)
+    }
+}
+
 impl Loss for SoftMargin {
     fn name(&self) -> &'static str {
         "softMargin"
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
-        signs(x)?;
-        pointwise("softMargin", x, Pointwise::SoftMargin)
-    }
-
-    fn backward(&self, x: &[&Tensor], _u: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
-        signs(x)?;
-        Ok(pointwise_grad(x, up, Pointwise::SoftMargin))
-    }
-
-    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        signs(x)?;
-        pointwise_into("softMargin", x, Pointwise::SoftMargin, units)
-    }
-
-    fn grad_into(
-        &self,
-        x: &[&Tensor],
-        _u: &Units,
-        up: &[f32],
-        i: usize,
-        out: &mut Tensor,
-    ) -> Result<()> {
-        signs(x)?;
-        pointwise_grad_into(self.name(), x, up, Pointwise::SoftMargin, i, out)
-    }
+    pointwise_loss!();
 }
 
 #[cfg(test)]
