@@ -168,6 +168,16 @@ impl Tensor {
         }
     }
 
+    /// `resize` to `[batch, ...rest]`.
+    pub fn resize_batch(&mut self, batch: usize, rest: &[usize]) {
+        self.shape.set_batch(batch, rest);
+        let n = self.shape.numel();
+        match &mut self.data {
+            Data::F32(v) => crate::kernels::resize_zeroed(v, n),
+            Data::I32(_) => self.data = Data::F32(vec![0.0; n]),
+        }
+    }
+
     /// The float buffer behind a tensor of shape `dims`, for a kernel that fills it
     /// (clear, then extend to the shape's element count): the buffer's capacity is
     /// reused, so refilling a tensor of the same size allocates nothing.
