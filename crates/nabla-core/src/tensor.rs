@@ -202,6 +202,16 @@ impl Tensor {
         }
     }
 
+    /// `resize_i32` to `[batch, ...rest]`.
+    pub fn resize_batch_i32(&mut self, batch: usize, rest: &[usize]) {
+        self.shape.set_batch(batch, rest);
+        let n = self.shape.numel();
+        match &mut self.data {
+            Data::I32(v) => v.resize(n, 0),
+            Data::F32(_) => self.data = Data::I32(vec![0; n]),
+        }
+    }
+
     /// The int32 values, mutable (empty for float tensors).
     pub fn i32s_mut(&mut self) -> &mut [i32] {
         match &mut self.data {
