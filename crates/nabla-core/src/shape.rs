@@ -65,6 +65,16 @@ impl Shape {
         }
     }
 
+    /// Makes this shape `[batch, ...rest]` in place, as `set` (a layer's output shape
+    /// from the batch size and its per-sample shape, without building a list).
+    pub fn set_batch(&mut self, batch: usize, rest: &[usize]) {
+        if self.0.first() != Some(&batch) || self.0[1..] != *rest {
+            self.0.clear();
+            self.0.push(batch);
+            self.0.extend_from_slice(rest);
+        }
+    }
+
     pub fn dims(&self) -> &[usize] {
         &self.0
     }

@@ -168,6 +168,16 @@ impl Tensor {
         }
     }
 
+    /// `resize` to `[batch, ...rest]`.
+    pub fn resize_batch(&mut self, batch: usize, rest: &[usize]) {
+        self.shape.set_batch(batch, rest);
+        let n = self.shape.numel();
+        match &mut self.data {
+            Data::F32(v) => crate::kernels::resize_zeroed(v, n),
+            Data::I32(_) => self.data = Data::F32(vec![0.0; n]),
+        }
+    }
+
     /// The float buffer behind a tensor of shape `dims`, for a kernel that fills it
     /// (clear, then extend to the shape's element count): the buffer's capacity is
     /// reused, so refilling a tensor of the same size allocates nothing.
@@ -186,6 +196,16 @@ impl Tensor {
     pub fn resize_i32(&mut self, dims: &[usize]) {
         let n: usize = dims.iter().product();
         self.shape.set(dims);
+        match &mut self.data {
+            Data::I32(v) => v.resize(n, 0),
+            Data::F32(_) => self.data = Data::I32(vec![0; n]),
+        }
+    }
+
+    /// `resize_i32` to `[batch, ...rest]`.
+    pub fn resize_batch_i32(&mut self, batch: usize, rest: &[usize]) {
+        self.shape.set_batch(batch, rest);
+        let n = self.shape.numel();
         match &mut self.data {
             Data::I32(v) => v.resize(n, 0),
             Data::F32(_) => self.data = Data::I32(vec![0; n]),

@@ -115,7 +115,7 @@ fn run(case: &Value) -> Result<f64, String> {
         };
         layer_names.remove(pos);
         let value = tensor(p, "float32")?;
-        let mut params = layer.params_mut();
+        let params = layer.params_mut();
         let target = params
             .iter_mut()
             .find(|q| q.name == name)

@@ -149,6 +149,8 @@ fn bits(r: &mut Rng, n: usize, out: usize) -> Tensor {
     Tensor::from_vec("y", y, Shape::new(vec![n, out])).unwrap()
 }
 
+// NOTE: crossEntropy is covered from logits only: with probabilities (fromLogits
+// false) it still takes the allocating `forward`/`backward`.
 fn losses() -> Vec<(&'static str, &'static str, usize, Targets)> {
     vec![
         ("crossEntropy", r#"{"fromLogits":true}"#, 3, int_labels),
@@ -271,27 +273,18 @@ fn the_training_loss_does_not_allocate_after_warm_up() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-// NOTE: the whole training step and the fit loop still allocate (these two tests fail;
-// run them with `cargo test --test no_alloc -- --ignored`). What remains, per step:
-//   - `Layer::params()` / `params_mut()` return a `Vec` of references: 3 calls per
-//     layer with parameters in the step and 1 in `save_forward_state`, plus the `Vec`s
-//     of parameter and gradient slices handed to `Optimizer::step`;
-//   - `layers::batch_dims` (dense, flatten/reshape forward) and
-//     `Recurrent::output_dims` (lstm/gru forward and backward) build a `Vec` of dims;
-//   - `kernels::binary::binary_broadcast` (relu via `Act::apply`, in activation and
-//     conv layers) builds stride tables even for same-shape operands;
-//   - crossEntropy and focal still use the allocating `forward`/`backward` (they do not
-//     implement `forward_into`/`grad_into` yet);
-//   - fit: `Dataset::weighted_batch`'s gather copies `dims` into a `Vec`; metrics.
+/// Whole training steps (`Sequential::train_step_weighted`): forward, loss, backward,
+/// the gradient checks and the optimizer's update, for every model, loss, optimizer,
+/// with and without sample weights.
 #[test]
-#[ignore = "the layers' params() Vecs, batch_dims/output_dims, binary_broadcast's strides, crossEntropy/focal (see the NOTE above)"]
 fn training_steps_do_not_allocate_after_warm_up() {
     let failures = step_allocations();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// The fit loop's batches (`Fit::epoch`'s shuffle, `Fit::train_batch`'s gather of x, y
+/// and the weights, the step, and the metric's update: accuracy or mae).
 #[test]
-#[ignore = "as training_steps_do_not_allocate_after_warm_up, plus the batch gather's dims and metrics"]
 fn fit_batches_do_not_allocate_after_warm_up() {
     let mut failures = Vec::new();
     for (loss, config, out, targets) in losses() {

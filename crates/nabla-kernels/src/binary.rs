@@ -245,6 +245,19 @@ pub fn binary_broadcast(
     if n == 0 {
         return;
     }
+    // Same-shape and one-value operands (relu's max(x, 0), a scale) are one span: no
+    // stride tables. An operand broadcast to the output with all of its elements has
+    // the output's shape.
+    fn whole(x: &[f32], n: usize) -> Option<Span<'_>> {
+        match x.len() {
+            len if len == n => Some(Span::Slice(x)),
+            1 => Some(Span::Splat(x[0])),
+            _ => None,
+        }
+    }
+    if let (Some(sa), Some(sb)) = (whole(a, n), whole(b, n)) {
+        return span(op, sa, sb, out);
+    }
     let sa = broadcast_strides(a_dims, out_dims);
     let sb = broadcast_strides(b_dims, out_dims);
     let so = broadcast_strides(out_dims, out_dims);

@@ -5,7 +5,7 @@
 //!   linear  relu  leakyRelu {alpha 0.3}  elu {alpha 1}  gelu (erf)  geluTanh  sigmoid
 //!   tanh  softmax  logSoftmax (last axis)  softplus  silu
 
-use super::{Layer, Param};
+use super::Layer;
 use crate::error::{Error, Result};
 use crate::kernels::binary::{binary, binary_broadcast, Binary};
 use crate::kernels::map::{map, select, Map};
@@ -235,10 +235,6 @@ impl Layer for Activation {
     fn build(&mut self, input: &[usize], _rng: &mut Rng) -> Result<Vec<usize>> {
         self.shape = input.to_vec();
         Ok(input.to_vec())
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {

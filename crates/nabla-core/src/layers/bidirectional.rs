@@ -18,6 +18,10 @@
 //! `returnState: true` the layer's outputs are `[output, ...those final states]` (used on
 //! its own, `nb.layer`; not in a Sequential), and `initialState` takes them in that
 //! order. Torch's `h_n[0]`/`h_n[1]` are forward_h/backward_h.
+//!
+//! Both copies' parameters live in one list here (so `params()` is a slice); each copy
+//! gets its own half lent back (swapped in, then out: no copy, no allocation) for the
+//! length of its forward or backward.
 //! See: keras.layers.Bidirectional, torch.nn.LSTM(bidirectional=True).
 //! NOTE: Keras's `mergeMode: null` (two outputs) is not supported: a layer has one output.
 
@@ -43,6 +47,9 @@ pub struct Bidirectional {
     merge: Merge,
     fwd: Box<dyn Layer>,
     bwd: Box<dyn Layer>,
+    /// The forward copy's parameters, then the backward copy's (renamed with their
+    /// prefix); the copies hold placeholders except while `lend` swaps these in.
+    params: Vec<Param>,
     input: Vec<usize>,
     /// Whether the inner layers return sequences, and their units.
     seq: bool,
@@ -113,6 +120,7 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
         merge,
         fwd,
         bwd,
+        params: Vec::new(),
         input: Vec::new(),
         seq: false,
         units: 0,
@@ -193,6 +201,15 @@ impl Bidirectional {
     }
 }
 
+/// Runs `f` on an inner copy with `params` (its half of the list) swapped in, and
+/// swaps them back out afterwards, whatever `f` returned.
+fn lend<R>(params: &mut [Param], inner: &mut dyn Layer, f: impl FnOnce(&mut dyn Layer) -> R) -> R {
+    inner.params_mut().swap_with_slice(params);
+    let r = f(&mut *inner);
+    inner.params_mut().swap_with_slice(params);
+    r
+}
+
 /// `(sample, step)` pairs as `(row of the merged output, row of the forward copy, row of
 /// the backward copy)`, rows `units` long; `time` is 1 without `returnSequences`.
 fn rows(batch: usize, time: usize) -> impl Iterator<Item = (usize, usize, usize)> {
@@ -213,11 +230,14 @@ impl Layer for Bidirectional {
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<Vec<usize>> {
         let out = self.fwd.build(input, rng)?;
         self.bwd.build(input, rng)?;
-        for p in self.fwd.params_mut() {
-            p.name = prefixed(true, p.name);
-        }
-        for p in self.bwd.params_mut() {
-            p.name = prefixed(false, p.name);
+        self.params.clear();
+        for (forward, inner) in [(true, &mut self.fwd), (false, &mut self.bwd)] {
+            for p in inner.params_mut() {
+                let empty = Param::new(p.name, Tensor::zeros(Shape::new(vec![0])), p.trainable);
+                let mut p = std::mem::replace(p, empty);
+                p.name = prefixed(forward, p.name);
+                self.params.push(p);
+            }
         }
         self.input = input.to_vec();
         self.seq = out.len() == 2;
@@ -229,16 +249,12 @@ impl Layer for Bidirectional {
         Ok(out)
     }
 
-    fn params(&self) -> Vec<&Param> {
-        let mut p = self.fwd.params();
-        p.extend(self.bwd.params());
-        p
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut p = self.fwd.params_mut();
-        p.extend(self.bwd.params_mut());
-        p
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn state_names(&self) -> Vec<&'static str> {
@@ -290,10 +306,14 @@ impl Layer for Bidirectional {
         let (fi, bi) = self.halves(initial);
         let half = finals.len() / 2;
         let (ff, bf) = finals.split_at_mut(half);
-        self.fwd
-            .forward_with_state(x, fi, &mut self.yf, ff, training)?;
-        self.bwd
-            .forward_with_state(x, bi, &mut self.yb, bf, training)?;
+        let half_params = self.params.len() / 2;
+        let (pf, pb) = self.params.split_at_mut(half_params);
+        lend(pf, self.fwd.as_mut(), |l| {
+            l.forward_with_state(x, fi, &mut self.yf, ff, training)
+        })?;
+        lend(pb, self.bwd.as_mut(), |l| {
+            l.forward_with_state(x, bi, &mut self.yb, bf, training)
+        })?;
         let h = self.units;
         let width = self.width();
         y.resize(&self.output_dims(batch, time));
@@ -394,10 +414,14 @@ impl Layer for Bidirectional {
         let (gf, gb) = self.halves(g_finals);
         let half = g_initial.len() / 2;
         let (gif, gib) = g_initial.split_at_mut(half);
-        self.fwd
-            .backward_with_state(x, &self.yf, &self.gyf, gf, &mut self.gxf, gif)?;
-        self.bwd
-            .backward_with_state(x, &self.yb, &self.gyb, gb, &mut self.gxb, gib)?;
+        let half_params = self.params.len() / 2;
+        let (pf, pb) = self.params.split_at_mut(half_params);
+        lend(pf, self.fwd.as_mut(), |l| {
+            l.backward_with_state(x, &self.yf, &self.gyf, gf, &mut self.gxf, gif)
+        })?;
+        lend(pb, self.bwd.as_mut(), |l| {
+            l.backward_with_state(x, &self.yb, &self.gyb, gb, &mut self.gxb, gib)
+        })?;
         gx.resize(x.dims());
         for ((o, a), b) in gx
             .data_mut()

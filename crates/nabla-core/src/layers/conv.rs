@@ -393,12 +393,12 @@ impl Layer for Conv {
         Ok(self.out_dims[1..].to_vec())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
@@ -493,7 +493,7 @@ mod tests {
     ) -> Tensor {
         let mut layer = make(kind, config).unwrap();
         layer.build(&x.dims()[1..], &mut Rng::new(1)).unwrap();
-        let mut params = layer.params_mut();
+        let params = layer.params_mut();
         params[0].value.data_mut().copy_from_slice(kernel);
         if let Some(b) = bias {
             params[1].value.data_mut().copy_from_slice(b);

@@ -5,7 +5,7 @@
 
 use super::activation::Act;
 use super::init::Init;
-use super::{batch_dims, Layer, Param, Regularizer};
+use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
 use crate::kernels::binary::add_column_sums;
 use crate::kernels::{gemm, MatRef};
@@ -23,6 +23,8 @@ pub struct Dense {
     bias_init: Init,
     regularizer: Option<Regularizer>,
     input: Vec<usize>,
+    /// The per-sample output shape: `input` with the last axis `units`.
+    output: Vec<usize>,
     params: Vec<Param>,
     /// x·W + b before the activation, kept for backward.
     pre: Vec<f32>,
@@ -50,6 +52,7 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
         bias_init: Init::from_config(cfg, "biasInitializer", Init::Constant(0.0))?,
         regularizer: Regularizer::from_config(cfg, "kernelRegularizer")?,
         input: Vec::new(),
+        output: Vec::new(),
         params: Vec::new(),
         pre: Vec::new(),
         g: Vec::new(),
@@ -97,23 +100,22 @@ impl Layer for Dense {
         }
         let mut out = input.to_vec();
         *out.last_mut().expect("rank ≥ 1") = self.units;
+        self.output.clone_from(&out);
         Ok(out)
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let batch = super::check_input("dense", x, &self.input)?;
         let k = *self.input.last().expect("built");
         let rows = x.numel() / k.max(1);
-        let mut out_dims = batch_dims(batch, &self.input);
-        *out_dims.last_mut().expect("rank ≥ 2") = self.units;
         self.pre.resize(rows * self.units, 0.0);
         if self.use_bias {
             let b = self.params[1].value.data();
@@ -127,7 +129,7 @@ impl Layer for Dense {
             &mut self.pre,
             self.use_bias,
         );
-        y.resize(&out_dims);
+        y.resize_batch(batch, &self.output);
         self.act.apply(&self.pre, y.data_mut(), self.units);
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! inference the identity. The mask comes from the layer's own seeded Rng (from `seed`,
 //! or drawn from the model's seed at build time), so runs are reproducible.
 
-use super::{Layer, Param};
+use super::Layer;
 use crate::error::Result;
 use crate::losses::Config;
 use crate::rng::Rng;
@@ -54,10 +54,6 @@ impl Layer for Dropout {
             self.rng = Rng::new(rng.next_u32() as u64 | (rng.next_u32() as u64) << 32);
         }
         Ok(input.to_vec())
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
     }
 
     fn rng_state(&self) -> Option<[u32; 6]> {

@@ -31,6 +31,8 @@ pub struct Embedding {
     regularizer: Option<Regularizer>,
     padding_idx: Option<usize>,
     input: Vec<usize>,
+    /// The per-sample output shape: `[...input, outputDim]`.
+    output: Vec<usize>,
     params: Vec<Param>,
     /// The validated ids of the last batch, reused.
     ids: Vec<usize>,
@@ -77,6 +79,7 @@ pub fn build(cfg: &Config) -> Result<Box<dyn Layer>> {
         regularizer: Regularizer::from_config(cfg, "embeddingsRegularizer")?,
         padding_idx,
         input: Vec::new(),
+        output: Vec::new(),
         params: Vec::new(),
         ids: Vec::new(),
     }))
@@ -166,23 +169,22 @@ impl Layer for Embedding {
         self.input = input.to_vec();
         let mut out = input.to_vec();
         out.push(dim);
+        self.output.clone_from(&out);
         Ok(out)
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let batch = self.read_ids(x)?;
         let dim = self.output_dim;
-        let mut out = batch_dims(batch, &self.input);
-        out.push(dim);
-        y.resize(&out);
+        y.resize_batch(batch, &self.output);
         let table = self.params[0].value.data();
         for (row, &id) in y.data_mut().chunks_exact_mut(dim).zip(&self.ids) {
             row.copy_from_slice(&table[id * dim..(id + 1) * dim]);

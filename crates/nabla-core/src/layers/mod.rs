@@ -118,12 +118,14 @@ pub trait Layer {
     /// `ShapeError`s naming the layer.
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<Vec<usize>>;
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
+    /// The parameters, in saved-model and `getWeights` order (a slice: walking them in a
+    /// training step allocates nothing).
+    fn params(&self) -> &[Param] {
+        &[]
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        Vec::new()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut []
     }
 
     /// The state of the layer's own random generator (dropout), to save mid-training.

@@ -46,7 +46,7 @@
 //! means keep their precision.
 
 use super::init::Init;
-use super::{batch_dims, check_input, Layer, Param, Regularizer};
+use super::{check_input, Layer, Param, Regularizer};
 use crate::error::{Error, Result};
 use crate::losses::Config;
 use crate::rng::Rng;
@@ -291,12 +291,12 @@ impl Layer for BatchNorm {
         Ok(input.to_vec())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
@@ -492,12 +492,12 @@ impl Layer for LayerNorm {
         Ok(input.to_vec())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
@@ -506,7 +506,7 @@ impl Layer for LayerNorm {
         let rows = batch * self.input.iter().product::<usize>() / c;
         self.mean.resize(rows, 0.0);
         self.inv_std.resize(rows, 0.0);
-        y.resize(&batch_dims(batch, &self.input));
+        y.resize(x.dims());
         let gamma = self.affine.gamma().map(|i| self.params[i].value.data());
         let beta = self.affine.beta().map(|i| self.params[i].value.data());
         let eps = self.epsilon;

@@ -24,7 +24,7 @@
 use super::conv::{
     check_rank, expected_input, padding_arg, padding_json, window_arg, window_json, PadArg,
 };
-use super::{Layer, Param};
+use super::Layer;
 use crate::error::{Error, Result};
 use crate::kernels::conv::Padding;
 use crate::kernels::pool::{
@@ -175,10 +175,6 @@ impl Layer for Pool {
         Ok(self.out_dims[1..].to_vec())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
-    }
-
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let batch = super::check_input(self.kind, x, &self.input)?;
         self.ensure_geometry(batch)?;
@@ -281,10 +277,6 @@ impl Layer for GlobalAvgPool {
         self.hw = hw;
         self.c = input[input.len() - 1];
         Ok(vec![self.c])
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
     }
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {

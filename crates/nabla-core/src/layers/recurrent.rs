@@ -295,11 +295,13 @@ pub(super) fn check_states(
 }
 
 impl Recurrent {
-    fn output_dims(&self, batch: usize, time: usize) -> Vec<usize> {
+    /// The output shape, `[batch, time, units]` (returnSequences) or `[batch, units]`,
+    /// as an array and its rank: `&dims[..rank]` (no list built per step).
+    fn output_dims(&self, batch: usize, time: usize) -> ([usize; 3], usize) {
         if self.return_sequences {
-            vec![batch, time, self.units]
+            ([batch, time, self.units], 3)
         } else {
-            vec![batch, self.units]
+            ([batch, self.units, 0], 2)
         }
     }
 
@@ -398,15 +400,16 @@ impl Layer for Recurrent {
         self.params = params;
         self.input = input.to_vec();
         self.c.shape = None;
-        Ok(self.output_dims(0, time)[1..].to_vec())
+        let (dims, rank) = self.output_dims(0, time);
+        Ok(dims[1..rank].to_vec())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.params.iter().collect()
+    fn params(&self) -> &[Param] {
+        &self.params
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.params.iter_mut().collect()
+    fn params_mut(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
     fn state_names(&self) -> Vec<&'static str> {
@@ -451,7 +454,8 @@ impl Layer for Recurrent {
                 format!("{} tensors", finals.len()),
             ));
         }
-        let out_dims = self.output_dims(batch, time);
+        let (dims, rank) = self.output_dims(batch, time);
+        let out_dims = &dims[..rank];
         let Recurrent {
             cell,
             units: h,
@@ -589,7 +593,7 @@ impl Layer for Recurrent {
             }
         }
 
-        y.resize(&out_dims);
+        y.resize(out_dims);
         let yd = y.data_mut();
         if *return_sequences {
             for b in 0..batch {
@@ -643,12 +647,13 @@ impl Layer for Recurrent {
                 "no matching forward",
             ));
         }
-        let out_dims = self.output_dims(batch, time);
-        if gy.dims() != out_dims.as_slice() {
+        let (dims, rank) = self.output_dims(batch, time);
+        let out_dims = &dims[..rank];
+        if gy.dims() != out_dims {
             return Err(Error::shape(
                 op,
                 "outputGradient",
-                format!("shape {}", Shape::new(out_dims)),
+                format!("shape {}", Shape::new(out_dims.to_vec())),
                 format!("shape {}", gy.shape()),
             ));
         }
@@ -1386,7 +1391,7 @@ pub(super) mod tests {
             let mut layer = make("lstm", r#"{"units":1,"returnSequences":true}"#).unwrap();
             layer.build(&[3, 1], &mut Rng::new(1)).unwrap();
             {
-                let mut p = layer.params_mut();
+                let p = layer.params_mut();
                 p[0].value.data_mut().copy_from_slice(&[0.0, 0.0, 1.0, 0.0]);
                 p[1].value.data_mut().fill(0.0);
                 p[2].value
@@ -1423,7 +1428,7 @@ pub(super) mod tests {
         let mut layer = make("gru", r#"{"units":1}"#).unwrap();
         layer.build(&[1, 1], &mut Rng::new(1)).unwrap();
         {
-            let mut p = layer.params_mut();
+            let p = layer.params_mut();
             p[0].value.data_mut().copy_from_slice(&[0.0, 0.0, 1.0]);
             p[1].value.data_mut().fill(0.0);
             p[2].value.data_mut().fill(0.0);

@@ -2,7 +2,7 @@
 //! per-sample shape becomes `targetShape` (one entry may be −1). Backward moves the
 //! gradient back to the input's shape.
 
-use super::{batch_dims, Layer, Param};
+use super::Layer;
 use crate::error::{Error, Result};
 use crate::losses::Config;
 use crate::rng::Rng;
@@ -104,13 +104,9 @@ impl Layer for Reshape {
         Ok(self.output.clone())
     }
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
-    }
-
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let batch = super::check_input(self.kind, x, &self.input)?;
-        y.resize(&batch_dims(batch, &self.output));
+        y.resize_batch(batch, &self.output);
         y.data_mut().copy_from_slice(x.data());
         Ok(())
     }

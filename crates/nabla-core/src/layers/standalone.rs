@@ -289,7 +289,7 @@ impl Apply {
     fn run(&self, sh: &mut Shared, inputs: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
         let (x, rest) = inputs.split_first().expect("x first");
         let (initial, weights) = rest.split_at(self.n_initial);
-        let mut params = sh.layer.params_mut();
+        let params = sh.layer.params_mut();
         if weights.len() != params.len() {
             return Err(Error::shape(
                 self.kind,

@@ -16,11 +16,12 @@
 //! NOTE: `fromLogits` defaults to false, as in Keras: pass `fromLogits: true` for the
 //! raw outputs of a final dense layer (what torch's CrossEntropyLoss always takes).
 
-use super::{class_labels, Config, Loss, Units};
+use super::{class_labels, default_grad_into, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::softmax::{scaled_probs, softmax_row};
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
+use std::cell::RefCell;
 
 pub struct CrossEntropy {
     pub from_logits: bool,
@@ -30,6 +31,8 @@ pub struct CrossEntropy {
     pub epsilon: f64,
     /// The public name: `crossEntropy`, or `sequenceCrossEntropy` when that loss delegates here.
     pub op: &'static str,
+    /// A row's max-shifted logits (softmax_row's scratch), reused from call to call.
+    z: RefCell<Vec<f32>>,
 }
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Loss>> {
@@ -67,6 +70,7 @@ impl CrossEntropy {
                 v > 0.0 && v < 0.5
             })?,
             op,
+            z: RefCell::new(Vec::new()),
         })
     }
 
@@ -76,23 +80,34 @@ impl CrossEntropy {
 
     /// From logits: per row z = x − max(x), e = exp(z) by the SIMD kernel, s = Σe in f64,
     /// lse = max + ln s and p = e/s. The loss needs no per-class log: with coefficients
-    /// a, −Σ a_k·log p_k = (Σa)·lse − Σ a_k·x_k. Saves only p for backward.
-    #[allow(clippy::too_many_arguments)]
+    /// a, −Σ a_k·log p_k = (Σa)·lse − Σ a_k·x_k. Saves only p for backward. Refills
+    /// `units`' buffers (no allocation once they are sized).
     fn forward_logits(
         &self,
-        q: &[f32],
-        c: usize,
+        pred: &Tensor,
         labels: Option<&[i32]>,
         t: &[f32],
-        unit_shape: Shape,
         batch: usize,
-        pred: &Tensor,
-    ) -> Units {
+        units: &mut Units,
+    ) {
+        let (q, pd) = (pred.data(), pred.dims());
+        let c = pd[pd.len() - 1];
         let rows = q.len() / c;
         let eps = self.label_smoothing;
-        let mut probs = vec![0f32; q.len()];
-        let mut z = vec![0f32; c];
-        let (mut values, mut denom) = (vec![0f32; rows], 0.0f64);
+        units.saved.truncate(1);
+        if units.saved.is_empty() {
+            units.saved.push(Tensor::zeros(Shape::new(vec![0])));
+        }
+        let probs = units.saved[0].f32_buffer(pd);
+        probs.clear();
+        probs.resize(q.len(), 0.0);
+        let values = units.values.f32_buffer(&pd[..pd.len() - 1]);
+        values.clear();
+        values.resize(rows, 0.0);
+        let mut z = self.z.borrow_mut();
+        z.clear();
+        z.resize(c, 0.0);
+        let mut denom = 0.0f64;
         let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
         for r in 0..rows {
             let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
@@ -127,20 +142,16 @@ impl CrossEntropy {
             };
             values[r] = (sum_a * lse - dot) as f32;
         }
-        Units {
-            values: Tensor::new(unit_shape, values),
-            denom,
-            batch,
-            saved: vec![Tensor::new(pred.shape().clone(), probs)],
-        }
+        units.denom = denom;
+        units.batch = batch;
     }
 
-    /// dl/dx_c = (Σa)·p_c − a_c, with a recomputed from the targets.
-    fn backward_logits(&self, x: &[&Tensor], units: &Units, up: &[f32], c: usize) -> Tensor {
+    /// dl/dx_c = (Σa)·p_c − a_c, with a recomputed from the targets, into `g` (zeros,
+    /// as long as the scores).
+    fn backward_logits(&self, x: &[&Tensor], units: &Units, up: &[f32], c: usize, g: &mut [f32]) {
         let p = units.saved[0].data();
         let eps = self.label_smoothing;
         let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
-        let mut g = vec![0f32; p.len()];
         let labels = x[0].i32s(self.op, "yTrue").ok();
         let t = x[0].data();
         for r in 0..up.len() {
@@ -180,19 +191,14 @@ impl CrossEntropy {
                 }
             }
         }
-        Tensor::new(x[1].shape().clone(), g)
-    }
-}
-
-impl Loss for CrossEntropy {
-    fn name(&self) -> &'static str {
-        self.op
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+    /// Validates the inputs; returns the labels (int32 targets) or the target
+    /// probabilities (empty with labels), and the "batchmean" batch size.
+    fn check<'a>(&self, x: &[&'a Tensor]) -> Result<(Option<&'a [i32]>, &'a [f32], usize)> {
         let (target, pred) = (x[0], x[1]);
         let op = self.op;
-        let q = pred.f32s(op, "yPred")?;
+        pred.f32s(op, "yPred")?;
         let pd = pred.dims();
         if pd.is_empty() || pd[pd.len() - 1] == 0 {
             return Err(Error::shape(
@@ -203,7 +209,6 @@ impl Loss for CrossEntropy {
             ));
         }
         let c = pd[pd.len() - 1];
-        let rows = pred.numel() / c;
         if let Some(w) = &self.class_weights {
             if w.len() != c {
                 return Err(Error::shape(
@@ -237,11 +242,28 @@ impl Loss for CrossEntropy {
                 t
             }
         };
-        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
         let batch = pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1);
+        Ok((labels, t, batch))
+    }
+}
+
+impl Loss for CrossEntropy {
+    fn name(&self) -> &'static str {
+        self.op
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+        let (labels, t, batch) = self.check(x)?;
+        let (pred, op) = (x[1], self.op);
         if self.from_logits {
-            return Ok(self.forward_logits(q, c, labels, t, unit_shape, batch, pred));
+            let mut units = Units::default();
+            self.forward_logits(pred, labels, t, batch, &mut units);
+            return Ok(units);
         }
+        let (q, pd) = (pred.data(), pred.dims());
+        let c = pd[pd.len() - 1];
+        let rows = pred.numel() / c;
+        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
         let eps = self.label_smoothing;
         let (mut coef, mut probs, mut sums) =
             (vec![0f32; rows * c], vec![0f32; rows * c], vec![0f32; rows]);
@@ -321,7 +343,9 @@ impl Loss for CrossEntropy {
         let pred = x[1];
         let c = *pred.dims().last().unwrap_or(&1);
         if self.from_logits {
-            return Ok(vec![None, Some(self.backward_logits(x, units, up, c))]);
+            let mut g = vec![0f32; pred.numel()];
+            self.backward_logits(x, units, up, c, &mut g);
+            return Ok(vec![None, Some(Tensor::new(pred.shape().clone(), g))]);
         }
         let (a, p, sums) = (
             units.saved[0].data(),
@@ -361,5 +385,35 @@ impl Loss for CrossEntropy {
             }
         }
         Ok(vec![None, Some(Tensor::new(pred.shape().clone(), g))])
+    }
+
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        if !self.from_logits {
+            *units = self.forward(x)?;
+            return Ok(());
+        }
+        let (labels, t, batch) = self.check(x)?;
+        self.forward_logits(x[1], labels, t, batch, units);
+        Ok(())
+    }
+
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        units: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        if !self.from_logits || i != 1 {
+            return default_grad_into(self, x, units, up, i, out);
+        }
+        let pred = x[1];
+        let c = *pred.dims().last().unwrap_or(&1);
+        let g = out.f32_buffer(pred.dims());
+        g.clear();
+        g.resize(pred.numel(), 0.0);
+        self.backward_logits(x, units, up, c, g);
+        Ok(())
     }
 }

@@ -19,7 +19,7 @@
 //! targets). Multiclass probabilities are not renormalized (Keras divides by the row
 //! sum); only p_y is read and receives a gradient.
 
-use super::nll::rows;
+use super::nll::classes;
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::pointwise::{sigmoid, softplus};
@@ -101,9 +101,8 @@ impl Focal {
         (-a * f * l, d)
     }
 
-    /// Elementwise losses and dl/dp for 0/1 targets.
-    fn binary(&self, t: &[f32], p: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let (mut values, mut local) = (vec![0f32; p.len()], vec![0f32; p.len()]);
+    /// Elementwise losses and dl/dp for 0/1 targets, into `values` and `local`.
+    fn binary(&self, t: &[f32], p: &[f32], values: &mut [f32], local: &mut [f32]) {
         for i in 0..p.len() {
             let pos = t[i] == 1.0;
             let s = if pos { 1.0 } else { -1.0 };
@@ -123,13 +122,11 @@ impl Focal {
             values[i] = l as f32;
             local[i] = (s * d) as f32;
         }
-        (values, local)
     }
 
-    /// Per-row losses and dl/dx for class labels.
-    fn multiclass(&self, y: &[i32], x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
+    /// Per-row losses and dl/dx for class labels, into `values` and `local` (zeros).
+    fn multiclass(&self, y: &[i32], x: &[f32], c: usize, values: &mut [f32], local: &mut [f32]) {
         let a = self.alpha.unwrap_or(1.0);
-        let (mut values, mut local) = (vec![0f32; y.len()], vec![0f32; x.len()]);
         for (row, &yi) in y.iter().enumerate() {
             let (xs, g, yi) = (
                 &x[row * c..(row + 1) * c],
@@ -156,31 +153,20 @@ impl Focal {
                 g[k] = (dl * (f64::from(u8::from(k == yi)) - pk)) as f32;
             }
         }
-        (values, local)
-    }
-}
-
-impl Loss for Focal {
-    fn name(&self) -> &'static str {
-        OP
     }
 
-    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+    /// Validates the inputs: int32 labels (multiclass, with the class count) or 0/1
+    /// targets (binary).
+    fn check<'a>(&self, x: &[&'a Tensor]) -> Result<Targets<'a>> {
         let (target, pred) = (x[0], x[1]);
         let p = pred.f32s(OP, "yPred")?;
         if target.dtype() == DType::I32 {
-            let r = rows(OP, pred)?;
+            let c = classes(OP, pred)?;
             let y = class_labels(OP, target, pred, None)?;
             if !self.from_logits {
                 check_probs(p)?;
             }
-            let (values, local) = self.multiclass(y, p, r.c);
-            return Ok(Units {
-                values: Tensor::new(r.shape, values),
-                denom: r.rows as f64,
-                batch: r.batch,
-                saved: vec![Tensor::new(pred.shape().clone(), local)],
-            });
+            return Ok(Targets::Labels(y, c));
         }
         let t = target.f32s(OP, "yTrue")?;
         if target.dims() != pred.dims() {
@@ -207,22 +193,90 @@ impl Loss for Focal {
         if !self.from_logits {
             check_probs(p)?;
         }
-        let (values, local) = self.binary(t, p);
-        let mut units = Units::elementwise(Tensor::new(pred.shape().clone(), values));
-        units.saved.push(Tensor::new(pred.shape().clone(), local));
+        Ok(Targets::Binary(t))
+    }
+}
+
+enum Targets<'a> {
+    Labels(&'a [i32], usize),
+    Binary(&'a [f32]),
+}
+
+/// `buf` cleared and refilled with `n` zeros (its capacity reused).
+fn zeroed(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    buf.clear();
+    buf.resize(n, 0.0);
+    buf
+}
+
+impl Loss for Focal {
+    fn name(&self) -> &'static str {
+        OP
+    }
+
+    fn forward(&self, x: &[&Tensor]) -> Result<Units> {
+        let mut units = Units::default();
+        self.forward_into(x, &mut units)?;
         Ok(units)
     }
 
+    /// Units `[...]` (one per row, multiclass) or of yPred's shape (binary); saves
+    /// dl/d(yPred) per unit for backward.
+    fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
+        let targets = self.check(x)?;
+        let pred = x[1];
+        let (p, pd) = (pred.data(), pred.dims());
+        units.saved.truncate(1);
+        if units.saved.is_empty() {
+            units.saved.push(Tensor::zeros(Shape::new(vec![0])));
+        }
+        let local = zeroed(units.saved[0].f32_buffer(pd), p.len());
+        match targets {
+            Targets::Labels(y, c) => {
+                let values = zeroed(units.values.f32_buffer(&pd[..pd.len() - 1]), y.len());
+                self.multiclass(y, p, c, values, local);
+                units.denom = y.len() as f64;
+                units.batch = pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1);
+            }
+            Targets::Binary(t) => {
+                let values = zeroed(units.values.f32_buffer(pd), p.len());
+                self.binary(t, p, values, local);
+                units.count_elements();
+            }
+        }
+        Ok(())
+    }
+
     fn backward(&self, x: &[&Tensor], units: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
+        let mut g = Tensor::zeros(Shape::new(vec![0]));
+        self.grad_into(x, units, up, 1, &mut g)?;
+        Ok(vec![None, Some(g)])
+    }
+
+    /// dl/d(yPred) = upstream of its unit · the saved local derivative.
+    fn grad_into(
+        &self,
+        x: &[&Tensor],
+        units: &Units,
+        up: &[f32],
+        i: usize,
+        out: &mut Tensor,
+    ) -> Result<()> {
+        if i != 1 {
+            return Err(Error::no_gradient(OP));
+        }
         let local = units.saved[0].data();
         // Elements per unit: 1 (binary) or C (multiclass).
         let per = (local.len() / up.len().max(1)).max(1);
-        let g = local
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| (up[i / per] as f64 * d as f64) as f32)
-            .collect();
-        Ok(vec![None, Some(Tensor::new(x[1].shape().clone(), g))])
+        let g = out.f32_buffer(x[1].dims());
+        g.clear();
+        g.extend(
+            local
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| (up[i / per] as f64 * d as f64) as f32),
+        );
+        Ok(())
     }
 }
 

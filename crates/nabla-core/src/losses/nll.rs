@@ -24,22 +24,27 @@ pub(super) struct Rows {
 }
 
 pub(super) fn rows(op: &'static str, pred: &Tensor) -> Result<Rows> {
+    let c = classes(op, pred)?;
     let pd = pred.dims();
-    if pd.is_empty() || pd[pd.len() - 1] == 0 {
-        return Err(Error::shape(
-            op,
-            "yPred",
-            "scores with a non-empty last (class) axis",
-            format!("shape {}", pred.shape()),
-        ));
-    }
-    let c = pd[pd.len() - 1];
     Ok(Rows {
         c,
         rows: pred.numel() / c,
         shape: Shape::new(pd[..pd.len() - 1].to_vec()),
         batch: pd.first().copied().filter(|_| pd.len() > 1).unwrap_or(1),
     })
+}
+
+/// The length of the class (last) axis of scores, which must not be empty.
+pub(super) fn classes(op: &'static str, pred: &Tensor) -> Result<usize> {
+    match pred.dims().last() {
+        Some(&c) if c > 0 => Ok(c),
+        _ => Err(Error::shape(
+            op,
+            "yPred",
+            "scores with a non-empty last (class) axis",
+            format!("shape {}", pred.shape()),
+        )),
+    }
 }
 
 /// The `classWeights` option: finite weights ≥ 0, if given.

@@ -13,7 +13,7 @@
 //! NOTE: a single output column is read as a probability (threshold 0.5), as Keras
 //! does; for a logit use `binaryAccuracy({ threshold: 0 })`.
 
-use super::{binary, no_options, ratio, scores, true_classes, Metric, Values};
+use super::{binary, no_options, ratio, scores, true_classes_into, Metric, Values};
 use crate::error::Result;
 use crate::losses::Config;
 use crate::tensor::Tensor;
@@ -24,6 +24,8 @@ const OP: &str = "accuracy";
 pub struct Accuracy {
     hits: u64,
     total: u64,
+    /// The batch's true classes, reused from update to update.
+    classes: Vec<usize>,
 }
 
 pub fn build(cfg: &Config) -> Result<Box<dyn Metric>> {
@@ -37,7 +39,8 @@ impl Metric for Accuracy {
     }
 
     fn reset(&mut self) {
-        *self = Accuracy::default();
+        self.hits = 0;
+        self.total = 0;
     }
 
     fn update(&mut self, y_true: &Tensor, y_pred: &Tensor) -> Result<()> {
@@ -50,7 +53,8 @@ impl Metric for Accuracy {
             }
             (hits, total)
         } else {
-            let classes = true_classes(OP, y_true, y_pred, c, true)?;
+            let classes = &mut self.classes;
+            true_classes_into(OP, y_true, y_pred, c, true, classes)?;
             let p = Values::F32(p);
             let hits = classes
                 .iter()

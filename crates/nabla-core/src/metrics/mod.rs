@@ -223,31 +223,47 @@ fn true_classes(
     c: usize,
     targets: bool,
 ) -> Result<Vec<usize>> {
+    let mut classes = Vec::new();
+    true_classes_into(op, y_true, y_pred, c, targets, &mut classes)?;
+    Ok(classes)
+}
+
+/// `true_classes` into `out` (cleared; its capacity reused, for a metric updated every
+/// training step).
+fn true_classes_into(
+    op: &'static str,
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    c: usize,
+    targets: bool,
+    out: &mut Vec<usize>,
+) -> Result<()> {
+    out.clear();
     let (pd, td) = (y_pred.dims(), y_true.dims());
     let lead = &pd[..pd.len() - 1];
     // [..., 1] is a column of labels unless it is yPred's own shape and may be targets.
     let column = td.len() == pd.len() && td[..lead.len()] == *lead && td[lead.len()] == 1;
     if td == lead || (column && !(targets && td == pd)) {
         let v = values(op, "yTrue", y_true)?;
-        return (0..v.len())
-            .map(|i| {
-                let y = v.get(i);
-                if y.fract() == 0.0 && y >= 0.0 && y < c as f64 {
-                    Ok(y as usize)
-                } else {
-                    Err(Error::invalid(
-                        op,
-                        "yTrue",
-                        format!("class indices in [0, {c})"),
-                        format!("{y} at index {i}"),
-                    ))
-                }
-            })
-            .collect();
+        for i in 0..v.len() {
+            let y = v.get(i);
+            if !(y.fract() == 0.0 && y >= 0.0 && y < c as f64) {
+                out.clear();
+                return Err(Error::invalid(
+                    op,
+                    "yTrue",
+                    format!("class indices in [0, {c})"),
+                    format!("{y} at index {i}"),
+                ));
+            }
+            out.push(y as usize);
+        }
+        return Ok(());
     }
     if targets && td == pd {
         let v = values(op, "yTrue", y_true)?;
-        return Ok((0..v.len() / c).map(|r| v.argmax(r * c, c)).collect());
+        out.extend((0..v.len() / c).map(|r| v.argmax(r * c, c)));
+        return Ok(());
     }
     let labels = Shape::new(lead.to_vec());
     let also = if targets {

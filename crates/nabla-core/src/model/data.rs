@@ -25,11 +25,10 @@ fn empty() -> Tensor {
 fn gather(src: &Tensor, rows: &[u32], dst: &mut Tensor) {
     let n = src.dims()[0].max(1);
     let row = src.numel() / n;
-    let mut dims = src.dims().to_vec();
-    dims[0] = rows.len();
+    let rest = &src.dims()[1..];
     match src.dtype() {
         DType::F32 => {
-            dst.resize(&dims);
+            dst.resize_batch(rows.len(), rest);
             let (s, d) = (src.data(), dst.data_mut());
             for (k, &r) in rows.iter().enumerate() {
                 let r = r as usize;
@@ -37,7 +36,7 @@ fn gather(src: &Tensor, rows: &[u32], dst: &mut Tensor) {
             }
         }
         DType::I32 => {
-            dst.resize_i32(&dims);
+            dst.resize_batch_i32(rows.len(), rest);
             let s = src.i32_data();
             let d = dst.i32s_mut();
             for (k, &r) in rows.iter().enumerate() {

@@ -317,18 +317,14 @@ impl Sequential {
             }
         }
         let optimizer = self.optimizer.as_mut().expect("checked");
-        let mut values: Vec<&mut [f32]> = Vec::new();
-        let mut grads: Vec<&[f32]> = Vec::new();
-        for layer in &mut self.layers {
-            for p in layer.params_mut() {
+        let layers = &mut self.layers;
+        optimizer.step_each(|update| {
+            for p in layers.iter_mut().flat_map(|l| l.params_mut()) {
                 if p.trainable {
-                    let crate::layers::Param { value, grad, .. } = p;
-                    values.push(value.data_mut());
-                    grads.push(&grad[..]);
+                    update(p.value.data_mut(), &p.grad);
                 }
             }
-        }
-        optimizer.step(&mut values, &grads)?;
+        })?;
         Ok(total as f32)
     }
 }

@@ -303,46 +303,83 @@ impl Optimizer {
                 format!("{}", grads.len()),
             ));
         }
-        for (i, (p, g)) in params.iter().zip(grads).enumerate() {
-            if p.len() != g.len() {
-                return Err(Error::shape(
-                    self.name,
-                    format!("grads[{i}]"),
-                    format!("{} values, as params[{i}]", p.len()),
-                    format!("{}", g.len()),
-                ));
+        self.step_each(|f| {
+            for (p, g) in params.iter_mut().zip(grads) {
+                f(p, g);
             }
-        }
-        if !self.state.is_empty() {
-            let same = self.state.len() == params.len()
-                && self
-                    .state
-                    .iter()
-                    .zip(params.iter())
-                    .all(|(s, p)| s.first().map_or(true, |b| b.len() == p.len()));
-            if !same {
-                return Err(Error::state(
-                    self.name,
-                    "the same parameters at every step",
-                    "a different set of parameters",
-                ));
-            }
+        })
+    }
+
+    /// `step` over parameters that `walk` visits, calling its argument with each
+    /// (values, gradient) pair in the same order every time: a training step walks its
+    /// layers' parameters without collecting them. `walk` runs twice (clipping needs
+    /// every gradient before the first update).
+    pub fn step_each(&mut self, mut walk: impl FnMut(&mut dyn FnMut(&mut [f32], &[f32]))) -> Result<()> {
+        self.step_walk(&mut walk)
+    }
+
+    fn step_walk(&mut self, walk: &mut dyn FnMut(&mut dyn FnMut(&mut [f32], &[f32]))) -> Result<()> {
+        // Pass 1: validate (and size the state at the first step); clipping copies the
+        // gradients into `scratch` (the caller's stay as they were) and clips there.
+        let fresh = self.state.is_empty();
+        let k = self.buffers();
+        let init = if let Rule::Adagrad { initial, .. } = self.rule {
+            initial
         } else {
-            let k = self.buffers();
-            let init = if let Rule::Adagrad { initial, .. } = self.rule {
-                initial
-            } else {
-                0.0
-            };
-            self.state = params
-                .iter()
-                .map(|p| (0..k).map(|_| vec![init; p.len()]).collect())
-                .collect();
-            self.scratch = params.iter().map(|p| vec![0.0; p.len()]).collect();
+            0.0
+        };
+        let clip = self.clip_value.is_some() || self.clip_norm.is_some();
+        let mut error = None;
+        let mut i = 0;
+        {
+            let (state, scratch, name) = (&mut self.state, &mut self.scratch, self.name);
+            walk(&mut |p: &mut [f32], g: &[f32]| {
+                if error.is_some() {
+                    return;
+                }
+                if p.len() != g.len() {
+                    error = Some(Error::shape(
+                        name,
+                        format!("grads[{i}]"),
+                        format!("{} values, as params[{i}]", p.len()),
+                        format!("{}", g.len()),
+                    ));
+                    return;
+                }
+                if fresh {
+                    state.push((0..k).map(|_| vec![init; p.len()]).collect());
+                    scratch.push(vec![0.0; p.len()]);
+                } else if state
+                    .get(i)
+                    .map_or(true, |s| s.first().is_some_and(|b| b.len() != p.len()))
+                    || scratch[i].len() != p.len()
+                {
+                    error = Some(Error::state(
+                        name,
+                        "the same parameters at every step",
+                        "a different set of parameters",
+                    ));
+                    return;
+                }
+                if clip {
+                    scratch[i].copy_from_slice(g);
+                }
+                i += 1;
+            });
         }
-        // Clipping works on a copy: the caller's gradients stay as they were.
-        for (s, g) in self.scratch.iter_mut().zip(grads) {
-            s.copy_from_slice(g);
+        if error.is_none() && !fresh && i != self.state.len() {
+            error = Some(Error::state(
+                self.name,
+                "the same parameters at every step",
+                "a different set of parameters",
+            ));
+        }
+        if let Some(e) = error {
+            if fresh {
+                self.state.clear();
+                self.scratch.clear();
+            }
+            return Err(e);
         }
         if let Some(v) = self.clip_value {
             for s in &mut self.scratch {
@@ -371,8 +408,14 @@ impl Optimizer {
         let lr = self.learning_rate();
         self.steps += 1;
         let t = self.steps;
-        for ((p, g), state) in params.iter_mut().zip(&self.scratch).zip(&mut self.state) {
-            match self.rule {
+        // Pass 2: the update, parameter by parameter.
+        let mut i = 0;
+        let (rule, states, scratch) = (&self.rule, &mut self.state, &self.scratch);
+        walk(&mut |p: &mut [f32], g: &[f32]| {
+            let g = if clip { &scratch[i][..] } else { g };
+            let state = &mut states[i];
+            i += 1;
+            match *rule {
                 Rule::Sgd {
                     momentum,
                     dampening,
@@ -439,7 +482,7 @@ impl Optimizer {
                     optim::adagrad(p, g, &mut state[0], clr as f32, eps, wd)
                 }
             }
-        }
+        });
         Ok(())
     }
 }
