@@ -228,18 +228,27 @@ fn step_allocations() -> Vec<String> {
 #[test]
 fn the_training_loss_does_not_allocate_after_warm_up() {
     let mut failures = Vec::new();
-    for (loss, config) in [
-        ("mse", "{}"),
-        ("mae", "{}"),
-        ("huber", r#"{"delta":0.5}"#),
-        ("binaryCrossEntropy", r#"{"fromLogits":true}"#),
-        ("binaryCrossEntropy", r#"{"fromLogits":false}"#),
+    // (loss, config, whether yPred must be in (0, 1): probabilities, rates, log1p inputs)
+    for (loss, config, unit) in [
+        ("mse", "{}", false),
+        ("mae", "{}", false),
+        ("huber", r#"{"delta":0.5}"#, false),
+        ("smoothL1", r#"{"beta":0.5}"#, false),
+        ("logCosh", "{}", false),
+        ("msle", "{}", true),
+        ("mape", "{}", false),
+        ("quantile", r#"{"q":0.3}"#, false),
+        ("poissonNll", r#"{"logInput":false}"#, true),
+        ("hinge", "{}", false),
+        ("squaredHinge", "{}", false),
+        ("binaryCrossEntropy", r#"{"fromLogits":true}"#, false),
+        ("binaryCrossEntropy", r#"{"fromLogits":false}"#, true),
     ] {
         for reduction in ["mean", "sum", "none"] {
             for weighted in [false, true] {
                 let mut r = Rng::new(5);
                 let y = bits(&mut r, BATCH, 3);
-                let p = if config.contains("false") {
+                let p = if unit {
                     let v = (0..BATCH * 3)
                         .map(|i| 0.1 + 0.8 * (i % 7) as f32 / 7.0)
                         .collect();
