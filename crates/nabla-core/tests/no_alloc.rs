@@ -81,9 +81,13 @@ fn specs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 /// (name, layers, per-sample input shape).
 type Model = (&'static str, Vec<(String, String)>, Vec<usize>);
 
-/// The models, with `out` outputs.
-fn models(out: usize) -> Vec<Model> {
-    let dense_out = format!(r#"{{"units":{out}}}"#);
+/// The models, with `out` outputs (probabilities through a softmax with `softmax`).
+fn models(out: usize, softmax: bool) -> Vec<Model> {
+    let dense_out = if softmax {
+        format!(r#"{{"units":{out},"activation":"softmax"}}"#)
+    } else {
+        format!(r#"{{"units":{out}}}"#)
+    };
     vec![
         (
             "mlp",
@@ -126,6 +130,29 @@ fn models(out: usize) -> Vec<Model> {
             ]),
             vec![5, 3],
         ),
+        (
+            "bidirectional(lstm)",
+            specs(&[
+                (
+                    "bidirectional",
+                    r#"{"layer":{"kind":"lstm","config":{"units":4}}}"#,
+                ),
+                ("dense", &dense_out),
+            ]),
+            vec![5, 3],
+        ),
+        (
+            "bidirectional(gru)",
+            specs(&[
+                (
+                    "bidirectional",
+                    r#"{"layer":{"kind":"gru","config":{"units":4,"returnSequences":true}},"mergeMode":"sum"}"#,
+                ),
+                ("flatten", "{}"),
+                ("dense", &dense_out),
+            ]),
+            vec![5, 3],
+        ),
     ]
 }
 
@@ -149,11 +176,17 @@ fn bits(r: &mut Rng, n: usize, out: usize) -> Tensor {
     Tensor::from_vec("y", y, Shape::new(vec![n, out])).unwrap()
 }
 
-// NOTE: crossEntropy is covered from logits only: with probabilities (fromLogits
-// false) it still takes the allocating `forward`/`backward`.
+/// Losses taking probabilities (`"fromLogits":false`) get models ending in a softmax.
 fn losses() -> Vec<(&'static str, &'static str, usize, Targets)> {
     vec![
         ("crossEntropy", r#"{"fromLogits":true}"#, 3, int_labels),
+        ("crossEntropy", r#"{"fromLogits":false}"#, 3, int_labels),
+        (
+            "crossEntropy",
+            r#"{"fromLogits":false,"labelSmoothing":0.1}"#,
+            3,
+            int_labels,
+        ),
         ("mse", "", 2, reals),
         ("huber", r#"{"delta":0.5}"#, 2, reals),
         ("binaryCrossEntropy", r#"{"fromLogits":true}"#, 2, bits),
@@ -184,7 +217,8 @@ fn inputs(r: &mut Rng, n: usize, shape: &[usize]) -> Tensor {
 fn step_allocations() -> Vec<String> {
     let mut failures = Vec::new();
     for (loss, config, out, targets) in losses() {
-        for (model, layers, shape) in models(out) {
+        let softmax = config.contains(r#""fromLogits":false"#);
+        for (model, layers, shape) in models(out, softmax) {
             for (opt, opt_config) in OPTIMIZERS {
                 for weighted in [false, true] {
                     let mut r = Rng::new(3);
@@ -243,6 +277,13 @@ fn the_training_loss_does_not_allocate_after_warm_up() {
         ("squaredHinge", "{}", false),
         ("binaryCrossEntropy", r#"{"fromLogits":true}"#, false),
         ("binaryCrossEntropy", r#"{"fromLogits":false}"#, true),
+        // Probability targets (the 0/1 rows of `bits`) against unnormalized probabilities.
+        ("crossEntropy", r#"{"fromLogits":false}"#, true),
+        (
+            "crossEntropy",
+            r#"{"fromLogits":false,"labelSmoothing":0.1,"classWeights":[1,2,0.5]}"#,
+            true,
+        ),
     ] {
         for reduction in ["mean", "sum", "none"] {
             for weighted in [false, true] {
@@ -297,7 +338,8 @@ fn training_steps_do_not_allocate_after_warm_up() {
 fn fit_batches_do_not_allocate_after_warm_up() {
     let mut failures = Vec::new();
     for (loss, config, out, targets) in losses() {
-        for (model, layers, shape) in models(out) {
+        let softmax = config.contains(r#""fromLogits":false"#);
+        for (model, layers, shape) in models(out, softmax) {
             for weighted in [false, true] {
                 let n = 4 * BATCH;
                 let mut r = Rng::new(4);

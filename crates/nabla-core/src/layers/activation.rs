@@ -35,6 +35,18 @@ fn scratch<R>(n: usize, rows: usize, f: impl FnOnce(&mut [f32], &mut [f32], &mut
     })
 }
 
+/// `out[r, :] = a[r, :] op v[r]` for rows of length `last`: the `[rows, last]` by
+/// `[rows, 1]` broadcast, one row at a time so no stride tables are built (no
+/// allocation); the same span kernel on the same operands, so the same values.
+fn by_rows(op: Binary, a: &[f32], v: &[f32], last: usize, out: &mut [f32]) {
+    if last == 0 {
+        return;
+    }
+    for ((a, &v), out) in a.chunks_exact(last).zip(v).zip(out.chunks_exact_mut(last)) {
+        binary_broadcast(op, a, &[last], &[v], &[], &[last], out);
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Act {
     Linear,
@@ -133,15 +145,14 @@ impl Act {
                             *v = 0.0;
                         }
                     }
-                    let dims = [rows, last];
-                    binary_broadcast(Binary::Sub, x, &dims, m, &[rows, 1], &dims, z);
+                    by_rows(Binary::Sub, x, m, last, z);
                     unary(Unary::Exp, z, e);
                     reduce(Reduce::Sum, e, rows, last, 1, m); // m now holds Σ e per row
                     if self == Act::Softmax {
-                        binary_broadcast(Binary::Div, e, &dims, m, &[rows, 1], &dims, y);
+                        by_rows(Binary::Div, e, m, last, y);
                     } else {
                         unary(Unary::Log, m, &mut e[..rows]);
-                        binary_broadcast(Binary::Sub, z, &dims, &e[..rows], &[rows, 1], &dims, y);
+                        by_rows(Binary::Sub, z, &e[..rows], last, y);
                     }
                 })
             }
@@ -178,22 +189,20 @@ impl Act {
             Act::Softmax => {
                 // gx = y·(gy − Σ gy·y)
                 let rows = n / last.max(1);
-                let dims = [rows, last];
                 scratch(n, rows, |gyy, c, s| {
                     binary(Binary::Mul, gy, y, gyy);
                     reduce(Reduce::Sum, gyy, rows, last, 1, s);
-                    binary_broadcast(Binary::Sub, gy, &dims, s, &[rows, 1], &dims, c);
+                    by_rows(Binary::Sub, gy, s, last, c);
                     binary(Binary::Mul, y, c, gx);
                 })
             }
             Act::LogSoftmax => {
                 // gx = gy − e^y·Σ gy
                 let rows = n / last.max(1);
-                let dims = [rows, last];
                 scratch(n, rows, |p, ps, s| {
                     reduce(Reduce::Sum, gy, rows, last, 1, s);
                     unary(Unary::Exp, y, p);
-                    binary_broadcast(Binary::Mul, p, &dims, s, &[rows, 1], &dims, ps);
+                    by_rows(Binary::Mul, p, s, last, ps);
                     binary(Binary::Sub, gy, ps, gx);
                 })
             }

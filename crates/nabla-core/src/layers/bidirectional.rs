@@ -148,17 +148,6 @@ fn prefixed(forward: bool, name: &'static str) -> &'static str {
     }
 }
 
-/// The prefixed name of an inner state.
-fn prefixed_state(forward: bool, name: &'static str) -> &'static str {
-    match (forward, name) {
-        (true, "h") => "forward_h",
-        (true, "c") => "forward_c",
-        (false, "h") => "backward_h",
-        (false, "c") => "backward_c",
-        (_, other) => other,
-    }
-}
-
 impl Bidirectional {
     /// Checks x (any length, as the inner layers) and returns (batch, time).
     fn check(&self, op_phase: &'static str, x: &Tensor) -> Result<(usize, usize)> {
@@ -176,14 +165,24 @@ impl Bidirectional {
         }
     }
 
-    fn output_dims(&self, batch: usize, time: usize) -> Vec<usize> {
-        let mut dims = if self.seq {
-            vec![batch, time]
+    /// The output's dims: `[batch, time, width]` with `returnSequences`, else
+    /// `[batch, width]` (on the stack: the training step allocates nothing).
+    fn output_dims(&self, batch: usize, time: usize) -> ([usize; 3], usize) {
+        if self.seq {
+            ([batch, time, self.width()], 3)
         } else {
-            vec![batch]
-        };
-        dims.push(self.width());
-        dims
+            ([batch, self.width(), 0], 2)
+        }
+    }
+
+    /// The states' names (a static list per inner kind, so a step allocates nothing):
+    /// the forward copy's, then the backward copy's.
+    fn names(&self) -> &'static [&'static str] {
+        if self.kind == "lstm" {
+            &["forward_h", "forward_c", "backward_h", "backward_c"]
+        } else {
+            &["forward_h", "backward_h"]
+        }
     }
 
     /// Splits a list of states (none, or forward's then backward's) in halves.
@@ -258,10 +257,7 @@ impl Layer for Bidirectional {
     }
 
     fn state_names(&self) -> Vec<&'static str> {
-        let inner = self.fwd.state_names();
-        let f = inner.iter().map(|&n| prefixed_state(true, n));
-        let b = inner.iter().map(|&n| prefixed_state(false, n));
-        f.chain(b).collect()
+        self.names().to_vec()
     }
 
     fn returns_state(&self) -> bool {
@@ -285,13 +281,13 @@ impl Layer for Bidirectional {
         training: bool,
     ) -> Result<()> {
         let (batch, time) = self.check("a built layer (build before forward)", x)?;
-        let names = self.state_names();
+        let names = self.names();
         // Checked here, so the inner layers' errors cannot misnumber the states.
         check_states(
             "bidirectional",
             "initialState",
             initial,
-            &names,
+            names,
             batch,
             self.units,
         )?;
@@ -316,7 +312,8 @@ impl Layer for Bidirectional {
         })?;
         let h = self.units;
         let width = self.width();
-        y.resize(&self.output_dims(batch, time));
+        let (dims, rank) = self.output_dims(batch, time);
+        y.resize(&dims[..rank]);
         let (yf, yb, merge) = (self.yf.data(), self.yb.data(), self.merge);
         let yd = y.data_mut();
         for (r, rf, rb) in rows(batch, if self.seq { time } else { 1 }) {
@@ -363,17 +360,18 @@ impl Layer for Bidirectional {
         }
         let h = self.units;
         let width = self.width();
-        let dims = self.output_dims(batch, time);
-        if gy.dims() != dims.as_slice() {
+        let (dims, rank) = self.output_dims(batch, time);
+        let dims = &dims[..rank];
+        if gy.dims() != dims {
             return Err(Error::shape(
                 "bidirectional",
                 "outputGradient",
-                format!("shape {}", Shape::new(dims)),
+                format!("shape {}", Shape::new(dims.to_vec())),
                 format!("shape {}", gy.shape()),
             ));
         }
-        let names = self.state_names();
-        check_states("bidirectional", "stateGradient", g_finals, &names, batch, h)?;
+        let names = self.names();
+        check_states("bidirectional", "stateGradient", g_finals, names, batch, h)?;
         if !g_initial.is_empty() && g_initial.len() != names.len() {
             return Err(Error::shape(
                 "bidirectional",

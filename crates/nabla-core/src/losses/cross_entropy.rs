@@ -193,6 +193,127 @@ impl CrossEntropy {
         }
     }
 
+    /// From probabilities: per row s = Σq in f64, r = q/s and the loss −Σ a_k·log p_k with
+    /// p = clip(r, ε_p, 1 − ε_p). Saves the coefficients a (zero for ignored labels),
+    /// r and s for backward. Refills `units`' buffers (no allocation once they are sized).
+    fn forward_probs(
+        &self,
+        pred: &Tensor,
+        labels: Option<&[i32]>,
+        t: &[f32],
+        batch: usize,
+        units: &mut Units,
+    ) -> Result<()> {
+        let (q, pd) = (pred.data(), pred.dims());
+        let c = pd[pd.len() - 1];
+        let rows = q.len() / c;
+        let unit_dims = &pd[..pd.len() - 1];
+        let eps = self.label_smoothing;
+        units.saved.truncate(3);
+        while units.saved.len() < 3 {
+            units.saved.push(Tensor::zeros(Shape::new(vec![0])));
+        }
+        let [coef, probs, sums] = &mut units.saved[..] else {
+            unreachable!("three saved tensors")
+        };
+        let fill = |t: &mut Tensor, dims: &[usize], n: usize| {
+            let v = t.f32_buffer(dims);
+            v.clear();
+            v.resize(n, 0.0);
+        };
+        fill(coef, pd, q.len());
+        fill(probs, pd, q.len());
+        fill(sums, unit_dims, rows);
+        fill(&mut units.values, unit_dims, rows);
+        let (coef, probs, sums) = (coef.data_mut(), probs.data_mut(), sums.data_mut());
+        let values = units.values.data_mut();
+        let mut denom = 0.0f64;
+        for r in 0..rows {
+            let row = &q[r * c..(r + 1) * c];
+            let s: f64 = row.iter().map(|&v| v as f64).sum();
+            if let Some((k, &v)) = row
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+                .or(if s > 0.0 { None } else { Some((0, &row[0])) })
+            {
+                return Err(Error::invalid(
+                    self.op,
+                    "yPred",
+                    "probabilities (finite, ≥ 0, each row summing to more than 0); pass fromLogits: true for raw scores",
+                    format!("{v} at row {r}, class {k}"),
+                ));
+            }
+            sums[r] = s as f32;
+            for k in 0..c {
+                probs[r * c + k] = (row[k] as f64 / s) as f32;
+            }
+            let a = &mut coef[r * c..(r + 1) * c];
+            match labels {
+                Some(labels) => {
+                    let y = labels[r];
+                    if y as i64 == self.ignore_index {
+                        continue; // a = 0: no loss, no gradient, not counted
+                    }
+                    let y = y as usize;
+                    for (k, ak) in a.iter_mut().enumerate() {
+                        *ak = ((eps / c as f64) * self.weight(k)) as f32;
+                    }
+                    a[y] += ((1.0 - eps) * self.weight(y)) as f32;
+                    denom += self.weight(y);
+                }
+                None => {
+                    for (k, ak) in a.iter_mut().enumerate() {
+                        *ak = (self.weight(k)
+                            * ((1.0 - eps) * t[r * c + k] as f64 + eps / c as f64))
+                            as f32;
+                    }
+                    denom += 1.0;
+                }
+            }
+            let logp = |k: usize| {
+                (row[k] as f64 / s)
+                    .clamp(self.epsilon, 1.0 - self.epsilon)
+                    .ln()
+            };
+            values[r] = (0.0 - (0..c).map(|k| a[k] as f64 * logp(k)).sum::<f64>()) as f32;
+        }
+        units.denom = denom;
+        units.batch = batch;
+        Ok(())
+    }
+
+    /// dl/dr_k through the clip, then through r = q / Σq, into `g` (zeros, as long as
+    /// the scores).
+    fn backward_probs(&self, units: &Units, up: &[f32], c: usize, g: &mut [f32]) {
+        let (a, p, sums) = (
+            units.saved[0].data(),
+            units.saved[1].data(),
+            units.saved[2].data(),
+        );
+        for r in 0..up.len() {
+            let (ar, pr, gr) = (
+                &a[r * c..(r + 1) * c],
+                &p[r * c..(r + 1) * c],
+                &mut g[r * c..(r + 1) * c],
+            );
+            let u = up[r] as f64;
+            let gl = |k: usize| {
+                let r_k = pr[k] as f64;
+                if r_k > self.epsilon && r_k < 1.0 - self.epsilon {
+                    -(ar[k] as f64) / r_k
+                } else {
+                    0.0
+                }
+            };
+            let dot: f64 = (0..c).map(|k| gl(k) * pr[k] as f64).sum();
+            let s = sums[r] as f64;
+            for k in 0..c {
+                gr[k] = (u * (gl(k) - dot) / s) as f32;
+            }
+        }
+    }
+
     /// Validates the inputs; returns the labels (int32 targets) or the target
     /// probabilities (empty with labels), and the "batchmean" batch size.
     fn check<'a>(&self, x: &[&'a Tensor]) -> Result<(Option<&'a [i32]>, &'a [f32], usize)> {
@@ -254,147 +375,35 @@ impl Loss for CrossEntropy {
 
     fn forward(&self, x: &[&Tensor]) -> Result<Units> {
         let (labels, t, batch) = self.check(x)?;
-        let (pred, op) = (x[1], self.op);
+        let mut units = Units::default();
         if self.from_logits {
-            let mut units = Units::default();
-            self.forward_logits(pred, labels, t, batch, &mut units);
-            return Ok(units);
+            self.forward_logits(x[1], labels, t, batch, &mut units);
+        } else {
+            self.forward_probs(x[1], labels, t, batch, &mut units)?;
         }
-        let (q, pd) = (pred.data(), pred.dims());
-        let c = pd[pd.len() - 1];
-        let rows = pred.numel() / c;
-        let unit_shape = Shape::new(pd[..pd.len() - 1].to_vec());
-        let eps = self.label_smoothing;
-        let (mut coef, mut probs, mut sums) =
-            (vec![0f32; rows * c], vec![0f32; rows * c], vec![0f32; rows]);
-        let (mut values, mut denom) = (vec![0f32; rows], 0.0f64);
-        let mut logp = vec![0f64; c];
-        for r in 0..rows {
-            let row = &q[r * c..(r + 1) * c];
-            if self.from_logits {
-                let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-                let m = if m.is_finite() { m } else { 0.0 };
-                let lse = m + row.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
-                for k in 0..c {
-                    logp[k] = row[k] as f64 - lse;
-                    probs[r * c + k] = logp[k].exp() as f32;
-                }
-            } else {
-                let s: f64 = row.iter().map(|&v| v as f64).sum();
-                if let Some((k, &v)) = row
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-                    .or(if s > 0.0 { None } else { Some((0, &row[0])) })
-                {
-                    return Err(Error::invalid(
-                        op,
-                        "yPred",
-                        "probabilities (finite, ≥ 0, each row summing to more than 0); pass fromLogits: true for raw scores",
-                        format!("{v} at row {r}, class {k}"),
-                    ));
-                }
-                sums[r] = s as f32;
-                for k in 0..c {
-                    let p = (row[k] as f64 / s).clamp(self.epsilon, 1.0 - self.epsilon);
-                    logp[k] = p.ln();
-                    probs[r * c + k] = (row[k] as f64 / s) as f32;
-                }
-            }
-            let a = &mut coef[r * c..(r + 1) * c];
-            match labels {
-                Some(labels) => {
-                    let y = labels[r];
-                    if y as i64 == self.ignore_index {
-                        continue; // a = 0: no loss, no gradient, not counted
-                    }
-                    let y = y as usize;
-                    for (k, ak) in a.iter_mut().enumerate() {
-                        *ak = ((eps / c as f64) * self.weight(k)) as f32;
-                    }
-                    a[y] += ((1.0 - eps) * self.weight(y)) as f32;
-                    denom += self.weight(y);
-                }
-                None => {
-                    for (k, ak) in a.iter_mut().enumerate() {
-                        *ak = (self.weight(k)
-                            * ((1.0 - eps) * t[r * c + k] as f64 + eps / c as f64))
-                            as f32;
-                    }
-                    denom += 1.0;
-                }
-            }
-            values[r] = (0.0 - (0..c).map(|k| a[k] as f64 * logp[k]).sum::<f64>()) as f32;
-        }
-        let saved = vec![
-            Tensor::new(pred.shape().clone(), coef),
-            Tensor::new(pred.shape().clone(), probs),
-            Tensor::new(unit_shape.clone(), sums),
-        ];
-        Ok(Units {
-            values: Tensor::new(unit_shape, values),
-            denom,
-            batch,
-            saved,
-        })
+        Ok(units)
     }
 
     fn backward(&self, x: &[&Tensor], units: &Units, up: &[f32]) -> Result<Vec<Option<Tensor>>> {
         let pred = x[1];
         let c = *pred.dims().last().unwrap_or(&1);
-        if self.from_logits {
-            let mut g = vec![0f32; pred.numel()];
-            self.backward_logits(x, units, up, c, &mut g);
-            return Ok(vec![None, Some(Tensor::new(pred.shape().clone(), g))]);
-        }
-        let (a, p, sums) = (
-            units.saved[0].data(),
-            units.saved[1].data(),
-            units.saved[2].data(),
-        );
         let mut g = vec![0f32; pred.numel()];
-        for r in 0..up.len() {
-            let (ar, pr, gr) = (
-                &a[r * c..(r + 1) * c],
-                &p[r * c..(r + 1) * c],
-                &mut g[r * c..(r + 1) * c],
-            );
-            let u = up[r] as f64;
-            if self.from_logits {
-                let total: f64 = ar.iter().map(|&v| v as f64).sum();
-                for k in 0..c {
-                    gr[k] = (u * (total * pr[k] as f64 - ar[k] as f64)) as f32;
-                }
-            } else {
-                // dl/dr_k through the clip, then through r = q / Σq.
-                let gl: Vec<f64> = (0..c)
-                    .map(|k| {
-                        let r_k = pr[k] as f64;
-                        if r_k > self.epsilon && r_k < 1.0 - self.epsilon {
-                            -(ar[k] as f64) / r_k
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
-                let dot: f64 = (0..c).map(|k| gl[k] * pr[k] as f64).sum();
-                let s = sums[r] as f64;
-                for k in 0..c {
-                    gr[k] = (u * (gl[k] - dot) / s) as f32;
-                }
-            }
+        if self.from_logits {
+            self.backward_logits(x, units, up, c, &mut g);
+        } else {
+            self.backward_probs(units, up, c, &mut g);
         }
         Ok(vec![None, Some(Tensor::new(pred.shape().clone(), g))])
     }
 
     fn forward_into(&self, x: &[&Tensor], units: &mut Units) -> Result<()> {
-        if !self.from_logits {
-            *units = self.forward(x)?;
-            return Ok(());
-        }
         let (labels, t, batch) = self.check(x)?;
-        self.forward_logits(x[1], labels, t, batch, units);
-        Ok(())
+        if self.from_logits {
+            self.forward_logits(x[1], labels, t, batch, units);
+            Ok(())
+        } else {
+            self.forward_probs(x[1], labels, t, batch, units)
+        }
     }
 
     fn grad_into(
@@ -405,7 +414,7 @@ impl Loss for CrossEntropy {
         i: usize,
         out: &mut Tensor,
     ) -> Result<()> {
-        if !self.from_logits || i != 1 {
+        if i != 1 {
             return default_grad_into(self, x, units, up, i, out);
         }
         let pred = x[1];
@@ -413,7 +422,11 @@ impl Loss for CrossEntropy {
         let g = out.f32_buffer(pred.dims());
         g.clear();
         g.resize(pred.numel(), 0.0);
-        self.backward_logits(x, units, up, c, g);
+        if self.from_logits {
+            self.backward_logits(x, units, up, c, g);
+        } else {
+            self.backward_probs(units, up, c, g);
+        }
         Ok(())
     }
 }
