@@ -726,9 +726,10 @@ impl Model {
         js(opt.set_learning_rate(lr))
     }
 
-    /// The model in the safetensors format, with its config and optimizer state.
-    pub fn save(&self) -> Vec<u8> {
-        nabla_core::model::save(&self.m)
+    /// The model in the safetensors format, with its config and, if `optimizer`, the
+    /// optimizer state and the generators' positions.
+    pub fn save(&self, optimizer: bool) -> Vec<u8> {
+        nabla_core::model::save_with(&self.m, nabla_core::model::SaveOptions { optimizer })
     }
 
     /// A model from `save`'s bytes.

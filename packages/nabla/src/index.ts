@@ -21,7 +21,7 @@ export { loadModel, sequential, Sequential } from "./model.js";
 export { layer, Layer } from "./layer.js";
 export type { ApplyOptions, LayerOptions, LayerOutput } from "./layer.js";
 export * as callbacks from "./callbacks.js";
-export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SequentialOptions } from "./model.js";
+export type { Callbacks, CompileOptions, EpochLogs, FitOptions, History, MetricSpec, SaveOptions, SequentialOptions } from "./model.js";
 export type {
   Activation, BidirectionalLstmOutputs, BidirectionalRnnOutputs, Initializer, LayerSpec, LstmConfig, LstmOutputs, RecurrentConfig, RnnOutputs,
 } from "./layers.js";

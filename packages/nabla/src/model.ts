@@ -34,6 +34,15 @@ export interface CompileOptions {
   silent?: boolean;
 }
 
+export interface SaveOptions {
+  /**
+   * Save the optimizer's state and the random generators' positions, so that training
+   * resumes exactly (default true). False: a smaller file for inference or fine-tuning,
+   * loaded with a fresh optimizer. See: Keras's `include_optimizer`.
+   */
+  optimizer?: boolean;
+}
+
 /** `loss`, `valLoss`, and each metric by name (validation ones prefixed `val`). */
 export type EpochLogs = { loss: number; valLoss?: number } & Record<string, number>;
 
@@ -342,9 +351,21 @@ export class Sequential {
    * The model as bytes in the safetensors format: weights (`layers.{i}.{name}`), the
    * optimizer's state, and the architecture, loss and optimizer as JSON metadata.
    * `nb.loadModel(bytes)` restores it to predict and resume training bit-identically.
+   *
+   * `{ optimizer: false }` leaves out the training state (the optimizer's buffers, e.g.
+   * Adam's two moments, which triple an MLP's file; its step count; the shuffle and dropout
+   * generators' positions) and keeps what inference needs (weights, batchNorm's moving
+   * statistics, the architecture). The loaded model predicts identically; if it was
+   * compiled, it is compiled again with the same loss and optimizer, the optimizer's state
+   * fresh, so `fit` starts over from these weights as Keras does. Metrics are not saved.
+   * See: Keras `model.save(include_optimizer=False)`.
    */
-  save(): Uint8Array {
-    return this.#model("save").save();
+  save(options: SaveOptions = {}): Uint8Array {
+    const m = this.#model("save");
+    if (typeof options !== "object" || options === null) throw argError(ValueError, "INVALID_ARGUMENT", "save", "options", "an object such as { optimizer: false }", describe(options));
+    const { optimizer = true } = options;
+    if (typeof optimizer !== "boolean") throw argError(ValueError, "INVALID_ARGUMENT", "save", "options.optimizer", "true or false", describe(optimizer));
+    return m.save(optimizer);
   }
 
   dispose(): void {

@@ -98,6 +98,38 @@ describe("Sequential", () => {
     expect(thrown(() => nb.loadModel(bad)).message).toMatch(/^loadModel: invalid `bytes`: expected a nabla model in the safetensors format/);
   });
 
+  it("save({ optimizer: false }): an MNIST-sized MLP without Adam's moments, predicting the same and training on", async () => {
+    const n = 64;
+    const x = nb.tensor(randomValues(n * 784, 11, 1), [n, 784]);
+    const y = nb.tensor(Int32Array.from({ length: n }, (_, i) => i % 10));
+    const make = () => {
+      const m = nb.sequential([nb.layers.dense({ units: 128, activation: "relu" }), nb.layers.dense({ units: 10 })], { inputShape: [784], seed: 2 });
+      m.compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: nb.optim.adam({ learningRate: 0.001 }) });
+      return m;
+    };
+    const model = make();
+    await model.fit(x, y, { epochs: 1, batchSize: 32 });
+    const full = model.save();
+    const light = model.save({ optimizer: false });
+    expect(model.save({ optimizer: true })).toEqual(full);
+    expect(full.byteLength / light.byteLength).toBeGreaterThan(2.5);
+    const loaded = nb.loadModel(light);
+    expect(Array.from(loaded.predict(x).data())).toEqual(Array.from(model.predict(x).data()));
+    expect(loaded.evaluate(x, y)).toEqual(model.evaluate(x, y));
+    // Compiled again with a fresh Adam: it trains as a new model given these weights does.
+    const fresh = make();
+    fresh.setWeights(model.getWeights());
+    await loaded.fit(x, y, { epochs: 1, batchSize: 32, shuffle: false });
+    await fresh.fit(x, y, { epochs: 1, batchSize: 32, shuffle: false });
+    expect(loaded.getWeights().map((w) => Array.from(w.data()))).toEqual(fresh.getWeights().map((w) => Array.from(w.data())));
+    for (const bad of [{ optimizer: "no" }, { optimizer: 0 }, null, "light"]) {
+      const e = thrown(() => model.save(bad as never));
+      expect(e).toBeInstanceOf(nb.ValueError);
+      expect(e.message).toMatch(/^save: invalid `options(\.optimizer)?`: expected /);
+    }
+    expect(thrown(() => model.save({ optimizer: "no" } as never)).message).toBe("save: invalid `options.optimizer`: expected true or false, received the string \"no\"");
+  });
+
   it("compile warns, naming the fix, when the loss does not fit the model's output", () => {
     const head = (activation?: "softmax") => nb.sequential([nb.layers.dense({ units: 3, ...(activation ? { activation } : {}) })], { inputShape: [4] });
     expect(head().compile({ loss: nb.losses.crossEntropy({ fromLogits: true }), optimizer: "adam" })).toEqual([]);

@@ -16,7 +16,7 @@ use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 mod save;
-pub use save::{load, save};
+pub use save::{load, save, save_with, SaveOptions};
 
 pub struct Sequential {
     layers: Vec<Box<dyn Layer>>,

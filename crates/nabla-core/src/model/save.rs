@@ -15,8 +15,14 @@
 //! (or, if serde_json could not read its numbers back bit for bit, the JSON string).
 //!
 //! A loaded model is rebuilt from its config (same seed), then takes the saved values:
-//! it predicts identically and resumes training bit for bit. Not saved: the position of
-//! dropout's random stream (a loaded model draws masks as a fresh one would).
+//! it predicts identically and resumes training bit for bit.
+//!
+//! `SaveOptions { optimizer: false }` (Keras's `include_optimizer=False`) leaves out what
+//! only training needs: the `optimizer.*` tensors (Adam's two moments triple the file),
+//! the step count (written as 0) and the generators' positions ("rng"). What inference
+//! needs stays, batchNorm's moving statistics included. Loaded, the model predicts
+//! identically and, if it was compiled, is compiled again with the same loss and a fresh
+//! optimizer (as Keras): it trains on as the same weights in a newly built model would.
 
 use super::Sequential;
 use crate::error::{Error, Result};
@@ -76,8 +82,27 @@ fn object<'a>(v: &'a Value, at: &str, keys: &[&str]) -> Result<&'a Map<String, V
     Ok(m)
 }
 
+/// What `save_with` writes.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveOptions {
+    /// The optimizer's state, its step count and the random generators' positions, so
+    /// training resumes exactly (default true). False: weights and config only.
+    pub optimizer: bool,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        SaveOptions { optimizer: true }
+    }
+}
+
 /// Serializes `model`: parameters, config, and the optimizer's state and step count.
 pub fn save(model: &Sequential) -> Vec<u8> {
+    save_with(model, SaveOptions::default())
+}
+
+/// `save`, leaving out the training state when `options.optimizer` is false.
+pub fn save_with(model: &Sequential, options: SaveOptions) -> Vec<u8> {
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     let bytes = |d: &[f32]| d.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let mut trainable = Vec::new();
@@ -95,7 +120,11 @@ pub fn save(model: &Sequential) -> Vec<u8> {
     }
     let (loss, optimizer) = match (&model.compiled, &model.optimizer) {
         (Some(((ln, lc), (on, oc))), Some(opt)) => {
-            let (steps, state) = opt.export_state();
+            let (steps, state) = if options.optimizer {
+                opt.export_state()
+            } else {
+                (0, Vec::new())
+            };
             for (pi, buffers) in state.iter().enumerate() {
                 for (bi, b) in buffers.iter().enumerate() {
                     let shape = match trainable.get(pi) {
@@ -124,14 +153,16 @@ pub fn save(model: &Sequential) -> Vec<u8> {
         .enumerate()
         .filter_map(|(i, l)| l.rng_state().map(|s| json!([i, s])))
         .collect();
-    let config = json!({
+    let mut config = json!({
         "inputShape": model.input_shape,
         "seed": model.seed,
         "layers": layers,
         "loss": loss,
         "optimizer": optimizer,
-        "rng": { "shuffle": model.shuffle_rng.state(), "layers": layer_rngs },
     });
+    if options.optimizer {
+        config["rng"] = json!({ "shuffle": model.shuffle_rng.state(), "layers": layer_rngs });
+    }
     let mut header = Map::new();
     header.insert(
         "__metadata__".into(),
@@ -731,6 +762,94 @@ mod tests {
             .flat_map(|x| x.to_le_bytes())
             .collect();
         assert_eq!(&bytes[8 + n..8 + n + 24], &kernel[..]);
+    }
+
+    /// The data section's length and the header, of a saved file.
+    fn split(bytes: &[u8]) -> (usize, Map<String, Value>) {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        (bytes.len() - 8 - n, header)
+    }
+
+    #[test]
+    fn without_the_optimizer_predicts_the_same_and_trains_from_a_fresh_state() {
+        let ce = ("crossEntropy", r#"{"fromLogits":true}"#);
+        let adam = ("adam", r#"{"learningRate":0.01}"#);
+        let x = normal(&[8, 4], 21);
+        let y = labels(8, 3);
+        let mut m = Sequential::new(&specs(MLP), &[4], 5).unwrap();
+        m.compile(ce, adam).unwrap();
+        for _ in 0..3 {
+            m.train_step(&x, &y).unwrap();
+        }
+        let full = save(&m);
+        let light = save_with(&m, SaveOptions { optimizer: false });
+
+        // Smaller by exactly the optimizer state: Adam's 2 buffers per trainable value.
+        let state: usize = m
+            .optimizer()
+            .unwrap()
+            .export_state()
+            .1
+            .iter()
+            .flatten()
+            .map(|b| b.len() * 4)
+            .sum();
+        let trainable: usize = m
+            .layers()
+            .iter()
+            .flat_map(|l| l.params())
+            .filter(|p| p.trainable)
+            .map(|p| p.value.data().len() * 4)
+            .sum();
+        assert_eq!(state, 2 * trainable);
+        let ((full_data, _), (light_data, header)) = (split(&full), split(&light));
+        assert_eq!(full_data - light_data, state);
+        assert!(full.len() - light.len() >= state);
+        assert!(header.keys().all(|k| !k.starts_with("optimizer.")));
+        let config: Value =
+            serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
+        assert_eq!(config["optimizer"]["steps"], 0);
+        assert!(config.get("rng").is_none());
+
+        // Identical predictions, batchNorm's moving statistics included.
+        let mut back = load(&light).unwrap();
+        assert_eq!(param_bits(&back), param_bits(&m));
+        assert_eq!(
+            bits(back.forward(&x, false).unwrap()),
+            bits(m.forward(&x, false).unwrap())
+        );
+        assert_eq!(save_with(&back, SaveOptions { optimizer: false }), light);
+
+        // Compiled again with a fresh optimizer: it trains as a newly built model given the
+        // same weights does, not as the original goes on.
+        assert_eq!(back.compiled(), m.compiled());
+        assert_eq!(back.optimizer().unwrap().iterations(), 0);
+        let mut fresh = Sequential::new(&specs(MLP), &[4], 5).unwrap();
+        fresh.compile(ce, adam).unwrap();
+        for (to, from) in fresh.layers_mut().iter_mut().zip(m.layers()) {
+            for (p, q) in to.params_mut().into_iter().zip(from.params()) {
+                p.value.data_mut().copy_from_slice(q.value.data());
+            }
+        }
+        let (mut lb, mut lf) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            lb.push(back.train_step(&x, &y).unwrap().to_bits());
+            lf.push(fresh.train_step(&x, &y).unwrap().to_bits());
+        }
+        assert_eq!(lb, lf);
+        assert_eq!(param_bits(&back), param_bits(&fresh));
+        assert_ne!(
+            back.train_step(&x, &y).unwrap().to_bits(),
+            m.train_step(&x, &y).unwrap().to_bits()
+        );
+
+        // Uncompiled: nothing to leave out.
+        let plain = Sequential::new(&specs(MLP), &[4], 5).unwrap();
+        assert_eq!(
+            split(&save_with(&plain, SaveOptions { optimizer: false })).0,
+            split(&save(&plain)).0
+        );
     }
 
     /// Rewrites a saved file: `edit` changes the header (metadata config decoded into
