@@ -77,7 +77,8 @@ nb.serveTraining(async (request) => {
   const testX = task === "mnist" ? data.test.x[request.arch] : data.test.x;
   const testY = task === "mnist" ? data.test.y[choice.targets] : data.test.y;
   // The test split is the validation data: every epoch reports valLoss and valAccuracy (or valMse).
-  return { model, x, y, fitOptions: { epochs: request.epochs, batchSize, shuffle: true, validationData: [testX, testY] } };
+  // The bytes are for the download link: weights for inference, without the optimizer state.
+  return { model, x, y, fitOptions: { epochs: request.epochs, batchSize, shuffle: true, validationData: [testX, testY] }, save: { optimizer: false } };
 });
 
 self.addEventListener("message", async (event) => {

@@ -139,6 +139,16 @@ describe("trainInWorker with worker_threads", () => {
     expect(ok.history.epoch).toEqual([0]);
   });
 
+  it("save: { optimizer: false } sends the weights without adam's state: a third of the bytes, the same predictions", async () => {
+    const full = await nb.trainInWorker(worker, trainRequest(200, { epochs: 2, batchSize: 20 })).result;
+    const light = await nb.trainInWorker(worker, trainRequest(200, { epochs: 2, batchSize: 20, save: { optimizer: false } })).result;
+    expect(full.model.byteLength).toBeGreaterThan(2.5 * light.model.byteLength);
+    const x = nb.tensor(blobs(50, 9).x, [50, 8]);
+    const [a, b] = [nb.loadModel(full.model), nb.loadModel(light.model)];
+    expect(b.predict(x).data()).toEqual(a.predict(x).data()); // same seed, same data: the same weights
+    for (const t of [x, a, b]) t.dispose();
+  });
+
   it("every NablaError class exported by nabla crosses typed (the helper's list cannot drift)", async () => {
     const classes = Object.entries(nb).filter(([, v]) => v === nb.NablaError || (typeof v === "function" && v.prototype instanceof nb.NablaError));
     expect(classes.length).toBeGreaterThanOrEqual(8);

@@ -28,5 +28,6 @@ nb.serveTraining(async (request) => {
     x: nb.tensor(x, [n, features]),
     y: nb.tensor(y.subarray(0, rows), [rows], "int32"),
     fitOptions: { epochs: request.epochs, batchSize: request.batchSize, validationSplit: request.validationSplit ?? 0 },
+    ...(request.save ? { save: request.save } : {}),
   };
 }, parentPort);
