@@ -211,7 +211,11 @@ pub(crate) fn default_grad_into<L: Loss + ?Sized>(
     i: usize,
     out: &mut Tensor,
 ) -> Result<()> {
-    let g = loss.backward(x, units, upstream)?.into_iter().nth(i).flatten();
+    let g = loss
+        .backward(x, units, upstream)?
+        .into_iter()
+        .nth(i)
+        .flatten();
     *out = g.ok_or_else(|| Error::no_gradient(loss.name()))?;
     Ok(())
 }

@@ -314,11 +314,17 @@ impl Optimizer {
     /// (values, gradient) pair in the same order every time: a training step walks its
     /// layers' parameters without collecting them. `walk` runs twice (clipping needs
     /// every gradient before the first update).
-    pub fn step_each(&mut self, mut walk: impl FnMut(&mut dyn FnMut(&mut [f32], &[f32]))) -> Result<()> {
+    pub fn step_each(
+        &mut self,
+        mut walk: impl FnMut(&mut dyn FnMut(&mut [f32], &[f32])),
+    ) -> Result<()> {
         self.step_walk(&mut walk)
     }
 
-    fn step_walk(&mut self, walk: &mut dyn FnMut(&mut dyn FnMut(&mut [f32], &[f32]))) -> Result<()> {
+    fn step_walk(
+        &mut self,
+        walk: &mut dyn FnMut(&mut dyn FnMut(&mut [f32], &[f32])),
+    ) -> Result<()> {
         // Pass 1: validate (and size the state at the first step); clipping copies the
         // gradients into `scratch` (the caller's stay as they were) and clips there.
         let fresh = self.state.is_empty();
