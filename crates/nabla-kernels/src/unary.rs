@@ -466,7 +466,7 @@ mod tests {
 
     /// The sweep behind the table in the module docs: every f32 (`UNARY_SWEEP_STRIDE`
     /// = k takes every k-th). About 17 minutes on two cores:
-    /// `cargo test --release -p nabla-core accuracy_table -- --ignored --nocapture`.
+    /// `cargo test --release -p nabla-kernels accuracy_table -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn accuracy_table() {
