@@ -235,14 +235,8 @@ pub fn weighted(x: &[f32], w: Option<&[f32]>) -> Vec<f32> {
     }
 }
 
-/// w·s per element for `n` elements (s everywhere without weights).
-pub fn weighted_scalar(n: usize, w: Option<&[f32]>, s: f32) -> Vec<f32> {
-    let mut out = Vec::new();
-    weighted_scalar_into(n, w, s, &mut out);
-    out
-}
-
-/// `weighted_scalar` into `out` (cleared first; its capacity is reused).
+/// w·s per element for `n` elements (s everywhere without weights), into `out`
+/// (cleared first; its capacity is reused).
 pub fn weighted_scalar_into(n: usize, w: Option<&[f32]>, s: f32, out: &mut Vec<f32>) {
     out.clear();
     match w {

@@ -359,24 +359,8 @@ impl LossOp {
         let n = self.check_inputs(inputs)?;
         let b = &mut self.step;
         self.loss.forward_into(&inputs[..n], &mut b.units)?;
-        b.has_weights = self.weighted;
-        if self.weighted {
-            reduction::expand_weights_into(
-                self.loss.name(),
-                inputs[n],
-                b.units.values.shape(),
-                &mut b.weights,
-            )?;
-        }
-        if let (Reduction::Mean, Some(scale)) = (self.reduction, self.loss.mean_scale(&b.units)) {
-            if b.has_weights {
-                b.weights.iter_mut().zip(&scale).for_each(|(w, s)| *w *= s);
-            } else {
-                b.weights.clear();
-                b.weights.extend_from_slice(&scale);
-                b.has_weights = true;
-            }
-        }
+        let sw = self.weighted.then(|| inputs[n]);
+        b.has_weights = unit_weights(&*self.loss, self.reduction, sw, &b.units, &mut b.weights)?;
         let weights = b.has_weights.then_some(&b.weights[..]);
         Ok(reduction::reduce_value(self.reduction, &b.units, weights))
     }
@@ -425,24 +409,9 @@ impl Op for LossOp {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let n = self.check_inputs(inputs)?;
         let units = self.loss.forward(&inputs[..n])?;
-        let weights = if self.weighted {
-            Some(reduction::expand_weights(
-                self.name(),
-                inputs[n],
-                units.values.shape(),
-            )?)
-        } else {
-            None
-        };
-        // A per-unit mean factor acts as a sample weight that only "mean" applies;
-        // `upstream` then gives each unit its w·scale/denom share of the gradient.
-        let weights = match (self.reduction, self.loss.mean_scale(&units)) {
-            (Reduction::Mean, Some(scale)) => Some(match weights {
-                Some(w) => w.iter().zip(&scale).map(|(w, s)| w * s).collect(),
-                None => scale,
-            }),
-            _ => weights,
-        };
+        let mut w = Vec::new();
+        let sw = self.weighted.then(|| inputs[n]);
+        let weights = unit_weights(&*self.loss, self.reduction, sw, &units, &mut w)?.then_some(w);
         let out = reduction::reduce(self.reduction, &units, weights.as_deref());
         *self.saved.borrow_mut() = Some((units, weights));
         Ok(out)
@@ -464,6 +433,34 @@ impl Op for LossOp {
 }
 
 // --- shared by the loss files ---------------------------------------------------------
+
+/// The per-unit weights the reduction applies, into `out` (its capacity reused); false
+/// when there are none. Sample weights `sw` are expanded to the units' shape; a per-unit
+/// mean factor (`Loss::mean_scale`) acts as a sample weight that only "mean" applies, so
+/// `upstream` then gives each unit its w·scale/denom share of the gradient.
+fn unit_weights(
+    loss: &dyn Loss,
+    reduction: Reduction,
+    sw: Option<&Tensor>,
+    units: &Units,
+    out: &mut Vec<f32>,
+) -> Result<bool> {
+    if let Some(sw) = sw {
+        reduction::expand_weights_into(loss.name(), sw, units.values.shape(), out)?;
+    }
+    match (reduction, loss.mean_scale(units)) {
+        (Reduction::Mean, Some(scale)) => {
+            if sw.is_some() {
+                out.iter_mut().zip(&scale).for_each(|(w, s)| *w *= s);
+            } else {
+                out.clear();
+                out.extend_from_slice(&scale);
+            }
+            Ok(true)
+        }
+        _ => Ok(sw.is_some()),
+    }
+}
 
 /// NaN (and ±∞ unless allowed) in a float input is an error naming it: a loss computed
 /// from it would be NaN without saying why.

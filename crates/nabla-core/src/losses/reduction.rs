@@ -12,7 +12,7 @@
 
 use super::Units;
 use crate::error::{Error, Result};
-use crate::kernels::pointwise::{weighted, weighted_scalar, weighted_scalar_into, weighted_sum};
+use crate::kernels::pointwise::{weighted, weighted_scalar_into, weighted_sum};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -99,13 +99,7 @@ pub fn reduce(r: Reduction, units: &Units, weights: Option<&[f32]>) -> Tensor {
     if r == Reduction::None {
         return Tensor::new(units.values.shape().clone(), weighted(l, weights));
     }
-    let total = weighted_sum(l, weights);
-    Tensor::scalar(match r {
-        Reduction::Sum => total as f32,
-        Reduction::Mean => divide(total, units.denom),
-        Reduction::BatchMean => divide(total, units.batch as f64),
-        Reduction::None => unreachable!(),
-    })
+    Tensor::scalar(reduce_value(r, units, weights))
 }
 
 /// `reduce(...).data()[0]` without a tensor: the reported number (for `none`, the
@@ -160,18 +154,10 @@ pub fn upstream_into(
 
 /// dL/d(unit) given dL/d(reduced loss) `g` (a scalar, or per unit for `none`).
 pub fn upstream(r: Reduction, units: &Units, weights: Option<&[f32]>, g: &Tensor) -> Vec<f32> {
-    let n = units.values.numel();
-    let scale = |denom: f64| {
-        if denom == 0.0 {
-            0.0
-        } else {
-            (g.data()[0] as f64 / denom) as f32
-        }
-    };
-    match r {
-        Reduction::None => weighted(&g.data()[..n], weights),
-        Reduction::Sum => weighted_scalar(n, weights, g.data()[0]),
-        Reduction::Mean => weighted_scalar(n, weights, scale(units.denom)),
-        Reduction::BatchMean => weighted_scalar(n, weights, scale(units.batch as f64)),
+    if r == Reduction::None {
+        return weighted(&g.data()[..units.values.numel()], weights);
     }
+    let mut out = Vec::new();
+    upstream_into(r, units, weights, g.data()[0], &mut out);
+    out
 }
