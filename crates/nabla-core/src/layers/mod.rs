@@ -367,7 +367,8 @@ pub(crate) mod testing {
     }
 
     /// The recurrent-state paths of `forward_with_state` / `backward_with_state`: with
-    /// random initial states (if `initial`) and L = Σ w·y + (if `finals`) Σ wᵢ·finalᵢ,
+    /// random initial states (if `initial`) and L = Σ w·y + (if `finals`) Σ wᵢ·finalᵢ
+    /// + the regularizers' penalty,
     /// checks dL/dx (0 on masked all-zero steps, where L jumps), dL/d(initial states) and
     /// dL/dparams against central differences.
     pub fn gradcheck_states(
@@ -423,7 +424,12 @@ pub(crate) mod testing {
                     .map(|(&u, &v)| u as f64 * v as f64)
                     .sum()
             };
-            dot(&y, &wy) + f.iter().zip(&ws).map(|(a, b)| dot(a, b)).sum::<f64>()
+            let penalty: f64 = layer
+                .params()
+                .iter()
+                .filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data())))
+                .sum();
+            dot(&y, &wy) + f.iter().zip(&ws).map(|(a, b)| dot(a, b)).sum::<f64>() + penalty
         };
         let refs: Vec<&Tensor> = states.iter().collect();
         let mut y = Tensor::zeros(Shape::new(vec![]));

@@ -922,71 +922,10 @@ pub(super) mod tests {
     }
 
     /// `gradcheck`, but skipping dL/dx on masked (all-zero) steps, where the mask makes
-    /// the loss discontinuous: their analytic gradient must be 0.
+    /// the loss discontinuous: their analytic gradient must be 0. (The stateless case of
+    /// `gradcheck_states`.)
     pub fn gradcheck_masked(kind: &str, config: &str, x: Tensor, tol: f64) {
-        let f = *x.dims().last().unwrap();
-        let (mut layer, y) = run(kind, config, &x, false);
-        let w = normal(y.dims(), 77);
-        let mut gx = Tensor::zeros(Shape::new(vec![]));
-        for p in layer.params_mut() {
-            p.grad.fill(0.0);
-        }
-        layer.backward(&x, &y, &w, &mut gx).unwrap();
-        let loss = |layer: &mut Box<dyn Layer>, x: &Tensor| -> f64 {
-            let mut y = Tensor::zeros(Shape::new(vec![]));
-            layer.forward(x, &mut y, false).unwrap();
-            let penalty: f64 = layer
-                .params()
-                .iter()
-                .filter_map(|p| p.regularizer.map(|r| r.penalty(p.value.data())))
-                .sum();
-            y.data()
-                .iter()
-                .zip(w.data())
-                .map(|(&a, &b)| a as f64 * b as f64)
-                .sum::<f64>()
-                + penalty
-        };
-        let check = |what: &str, j: usize, numeric: f64, analytic: f64| {
-            assert!(
-                (numeric - analytic).abs() <= tol * (1.0 + numeric.abs().max(analytic.abs())),
-                "{kind} {config}: d/d{what}[{j}]: analytic {analytic} vs numeric {numeric}"
-            );
-        };
-        for j in 0..x.numel() {
-            let row = j / f * f;
-            if x.data()[row..row + f].iter().all(|&v| v == 0.0) {
-                assert_eq!(gx.data()[j], 0.0, "{kind} {config}: dL/dx on a masked step");
-                continue;
-            }
-            let x0 = x.data()[j];
-            let hh = 1e-2 * x0.abs().max(0.1);
-            let (mut xp, mut xm) = (x.clone(), x.clone());
-            xp.data_mut()[j] = x0 + hh;
-            xm.data_mut()[j] = x0 - hh;
-            let numeric = (loss(&mut layer, &xp) - loss(&mut layer, &xm))
-                / ((x0 + hh) as f64 - (x0 - hh) as f64);
-            check("x", j, numeric, gx.data()[j] as f64);
-        }
-        let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grad.clone()).collect();
-        for (pi, analytic) in grads.iter().enumerate() {
-            for (j, &want) in analytic.iter().enumerate() {
-                let v0 = layer.params()[pi].value.data()[j];
-                let hh = 1e-2 * v0.abs().max(0.1);
-                layer.params_mut()[pi].value.data_mut()[j] = v0 + hh;
-                let plus = loss(&mut layer, &x);
-                layer.params_mut()[pi].value.data_mut()[j] = v0 - hh;
-                let minus = loss(&mut layer, &x);
-                layer.params_mut()[pi].value.data_mut()[j] = v0;
-                let name = layer.params()[pi].name;
-                check(
-                    name,
-                    j,
-                    (plus - minus) / ((v0 + hh) as f64 - (v0 - hh) as f64),
-                    want as f64,
-                );
-            }
-        }
+        gradcheck_states(kind, config, x, false, false, tol);
     }
 
     fn sig(x: f64) -> f64 {
