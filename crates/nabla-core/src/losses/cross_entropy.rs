@@ -16,7 +16,7 @@
 //! NOTE: `fromLogits` defaults to false, as in Keras: pass `fromLogits: true` for the
 //! raw outputs of a final dense layer (what torch's CrossEntropyLoss always takes).
 
-use super::{class_labels, default_grad_into, Config, Loss, Units};
+use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::softmax::{scaled_probs, softmax_row};
 use crate::shape::Shape;
@@ -415,7 +415,7 @@ impl Loss for CrossEntropy {
         out: &mut Tensor,
     ) -> Result<()> {
         if i != 1 {
-            return default_grad_into(self, x, units, up, i, out);
+            return Err(Error::no_gradient(self.op)); // yTrue takes none
         }
         let pred = x[1];
         let c = *pred.dims().last().unwrap_or(&1);

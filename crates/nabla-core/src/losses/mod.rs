@@ -197,27 +197,14 @@ pub trait Loss {
         i: usize,
         out: &mut Tensor,
     ) -> Result<()> {
-        default_grad_into(self, x, units, upstream, i, out)
+        let g = self
+            .backward(x, units, upstream)?
+            .into_iter()
+            .nth(i)
+            .flatten();
+        *out = g.ok_or_else(|| Error::no_gradient(self.name()))?;
+        Ok(())
     }
-}
-
-/// `grad_into` through `backward` (allocates), for losses that take the fast path only
-/// in some configurations.
-pub(crate) fn default_grad_into<L: Loss + ?Sized>(
-    loss: &L,
-    x: &[&Tensor],
-    units: &Units,
-    upstream: &[f32],
-    i: usize,
-    out: &mut Tensor,
-) -> Result<()> {
-    let g = loss
-        .backward(x, units, upstream)?
-        .into_iter()
-        .nth(i)
-        .flatten();
-    *out = g.ok_or_else(|| Error::no_gradient(loss.name()))?;
-    Ok(())
 }
 
 type Builder = fn(&Config) -> Result<Box<dyn Loss>>;
