@@ -6,16 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$NABLA_ROOT"
 # One build at a time in a checkout: concurrent builds would write the same outputs.
 mkdir -p target && exec 9>target/.build.lock && flock 9
-use_wasm_toolchain || die "no Rust toolchain with a wasm32 standard library: run scripts/setup.sh"
+use_wasm_toolchain || die "no Rust toolchain with the standard library's source (rust-src): run scripts/setup.sh"
 
 out="packages/nabla/wasm"
-# `no-install` uses the wasm-bindgen on PATH; `force` also skips wasm-pack's rustup
-# checks, which do not know a linked Debian toolchain.
-mode="no-install"
-[[ "$WASM_TOOLCHAIN" == debian ]] && mode="force"
-log "building nabla-wasm ($WASM_TOOLCHAIN Rust, SIMD128)"
-wasm-pack --log-level error build crates/nabla-wasm --release --target web --weak-refs --no-pack \
-  --mode "$mode" --out-dir "../../$out" --out-name nabla
+# `force` uses the wasm-bindgen on PATH and skips wasm-pack's check for a precompiled
+# wasm32 std: .cargo/wasm-release.toml has cargo build std from source, for size.
+log "building nabla-wasm ($WASM_TOOLCHAIN Rust, SIMD128, std from source)"
+RUSTC_BOOTSTRAP=1 wasm-pack --log-level error build crates/nabla-wasm --release --target web \
+  --weak-refs --no-pack --mode force --out-dir "../../$out" --out-name nabla \
+  -- --config "$NABLA_ROOT/.cargo/wasm-release.toml"
 
 # wasm-opt from npm's binaryen, cached by the hash of its input: it is the slow step
 # and its output depends on nothing else.

@@ -25,42 +25,28 @@ if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   npm install --prefix "$NABLA_TOOLS" --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
-# --- Rust with a wasm32 standard library --------------------------------------------
-# rustup's own target first; where rustup cannot download it, Debian's Rust (which
-# ships the std source) builds std for wasm32 once into its sysroot.
-install_debian_wasm_std() {
+# --- Rust with the standard library's source -------------------------------------------
+# The .wasm builds std itself (.cargo/wasm-release.toml), so what a toolchain needs is
+# rust-src. rustup's component first; where rustup cannot download it, Debian's Rust,
+# which ships the source (rust-web-src) and the wasm linker (lld-22).
+install_debian_rust() {
   apt_install rustc-web cargo-web rust-web-src lld-22
   if command -v rustup >/dev/null && ! rustup toolchain list | grep -q "^$DEBIAN_TOOLCHAIN"; then
     log "linking Debian's Rust into rustup as $DEBIAN_TOOLCHAIN"
     rustup toolchain link "$DEBIAN_TOOLCHAIN" /usr
   fi
-  command -v rustup >/dev/null && export RUSTUP_TOOLCHAIN="$DEBIAN_TOOLCHAIN"
-  has_wasm_std && return 0
-  local sysroot dest work
-  sysroot="$(rustc --print sysroot)"
-  dest="$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
-  work="$(mktemp -d)"
-  log "building the wasm32 standard library with $(rustc --version) (once)"
-  mkdir -p "$work/src"
-  printf '[package]\nname = "nabla_std_probe"\nversion = "0.0.0"\nedition = "2021"\n[profile.release]\npanic = "abort"\n' >"$work/Cargo.toml"
-  echo 'pub fn probe() -> usize { std::vec![1u8].len() }' >"$work/src/lib.rs"
-  (cd "$work" && RUSTC_BOOTSTRAP=1 cargo build -q --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort)
-  mkdir -p "$dest"
-  find "$work/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libnabla_std_probe-*' -exec cp {} "$dest/" \;
-  rm -rf "$work"
-  has_wasm_std || die "the wasm32 standard library built but rustc does not find it in $dest"
 }
 
 if ! command -v cargo >/dev/null; then
-  install_debian_wasm_std
-elif [[ "${NABLA_RUST:-}" != debian ]] && { has_wasm_std || { command -v rustup >/dev/null &&
-  timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 && has_wasm_std; }; }; then
+  install_debian_rust
+elif [[ "${NABLA_RUST:-}" != debian ]] && { has_std_source || { command -v rustup >/dev/null &&
+  timeout 300 rustup component add rust-src >/dev/null 2>&1 && has_std_source; }; }; then
   :
 else
-  [[ "${NABLA_RUST:-}" == debian ]] || log "rustup cannot provide the wasm32 target here: using Debian's Rust"
-  install_debian_wasm_std
+  [[ "${NABLA_RUST:-}" == debian ]] || log "rustup cannot provide rust-src here: using Debian's Rust"
+  install_debian_rust
 fi
-use_wasm_toolchain || die "no Rust toolchain with a wasm32 standard library"
+use_wasm_toolchain || die "no Rust toolchain with the standard library's source (rust-src)"
 
 # --- wasm-bindgen-cli and wasm-pack, built from crates.io ----------------------------
 # Host tools: built by the default toolchain, whichever one builds the wasm.
@@ -87,4 +73,4 @@ cargo_install wasm-pack "$WASM_PACK_VERSION" wasm-pack
 # --- JavaScript packages (rollup, TypeScript, vitest, binaryen's wasm-opt) -------------
 log "pnpm install"
 pnpm install --frozen-lockfile --prefer-offline --reporter=silent
-log "set-up complete ($WASM_TOOLCHAIN Rust for wasm32, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-pack $WASM_PACK_VERSION, pnpm $PNPM_VERSION)"
+log "set-up complete ($WASM_TOOLCHAIN Rust with rust-src for wasm32, wasm-bindgen $WASM_BINDGEN_VERSION, wasm-pack $WASM_PACK_VERSION, pnpm $PNPM_VERSION)"
