@@ -22,6 +22,7 @@ pub mod map;
 pub mod matmul;
 mod matmul_scalar;
 mod matmul_simd128;
+pub mod norm;
 pub mod optim;
 pub mod pointwise;
 pub mod pool;

@@ -2,6 +2,10 @@
 //! instantiated twice: per `f32` (the scalar reference) and per `F32x4` (SIMD128), so
 //! the two twins compute the same operations in the same order and agree bit for bit.
 //! The operation order follows torch.optim's implementations (PyTorch 1.13).
+//!
+//! The rules are `#[inline(never)]`: each has one caller in nabla-core, and inlined
+//! there they would be compiled at that crate's size-first opt-level. Clipping, which
+//! sweeps every gradient too, is here for the same reason.
 
 use super::simd::F32x4;
 use super::{mode, Mode};
@@ -120,6 +124,7 @@ fn check(n: usize, slices: &[usize]) {
 /// SGD: g += wd·p; with momentum, buf = g on the first step, else μ·buf + (1−dampening)·g;
 /// nesterov: g += μ·buf, else g = buf; p −= lr·g.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn sgd(
     p: &mut [f32],
     g: &[f32],
@@ -165,6 +170,7 @@ pub fn sgd(
 /// v = β2·v + (1−β2)·g²; amsgrad keeps vmax = max(vmax, v) and uses it for v;
 /// p −= (lr/bc1) · m / (√v/√bc2 + ε).
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn adam(
     p: &mut [f32],
     g: &[f32],
@@ -225,6 +231,7 @@ pub fn adam(
 /// avg = √(sq − ga²) + ε, else avg = √sq + ε; momentum: buf = μ·buf + g/avg, p −= lr·buf;
 /// else p −= lr·g/avg.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub fn rmsprop(
     p: &mut [f32],
     g: &[f32],
@@ -294,6 +301,7 @@ pub fn rmsprop(
 }
 
 /// Adagrad: g += wd·p; sum += g²; p −= clr·g/(√sum + ε), clr = lr/(1 + (t−1)·lr_decay).
+#[inline(never)]
 pub fn adagrad(p: &mut [f32], g: &[f32], sum: &mut [f32], clr: f32, eps: f32, wd: f32) {
     let n = p.len();
     check(n, &[g.len(), sum.len()]);
@@ -306,6 +314,28 @@ pub fn adagrad(p: &mut [f32], g: &[f32], sum: &mut [f32], clr: f32, eps: f32, wd
     });
 }
 
+/// clipValue: each gradient value clamped to [−v, v].
+#[inline(never)]
+pub fn clip_values(g: &mut [f32], v: f32) {
+    for x in g.iter_mut() {
+        *x = x.clamp(-v, v);
+    }
+}
+
+/// acc + Σx² in f64, in order: clipNorm's squared global norm, one gradient at a time.
+#[inline(never)]
+pub fn add_squares(acc: f64, g: &[f32]) -> f64 {
+    g.iter().fold(acc, |a, &x| a + x as f64 * x as f64)
+}
+
+/// x ← x·coef in f64, rounded to f32: clipNorm's rescaling.
+#[inline(never)]
+pub fn scale(g: &mut [f32], coef: f64) {
+    for x in g.iter_mut() {
+        *x = (*x as f64 * coef) as f32;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::with_mode;
@@ -315,6 +345,27 @@ mod tests {
     fn vals(n: usize, seed: u64) -> Vec<f32> {
         let mut r = crate::rng::Rng::new(seed);
         (0..n).map(|_| r.normal()).collect()
+    }
+
+    /// Clipping's sweeps: the norm summed gradient by gradient equals the one sum over
+    /// all values in order, bit for bit; clamping and scaling as written.
+    #[test]
+    fn clipping() {
+        let grads = [vals(7, 1), vals(1, 2), vals(33, 3)];
+        let flat: f64 = grads.iter().flatten().map(|&x| x as f64 * x as f64).sum();
+        let by_parts = grads.iter().fold(0.0, |acc, g| add_squares(acc, g));
+        assert_eq!(flat.to_bits(), by_parts.to_bits());
+        let mut g = grads[2].clone();
+        clip_values(&mut g, 0.5);
+        assert!(g
+            .iter()
+            .zip(&grads[2])
+            .all(|(&c, &x)| c == x.clamp(-0.5, 0.5)));
+        scale(&mut g, 0.25);
+        assert!(g
+            .iter()
+            .zip(&grads[2])
+            .all(|(&c, &x)| c == (x.clamp(-0.5, 0.5) as f64 * 0.25) as f32));
     }
 
     /// Runs `f` in both modes on copies of the same state and requires bit-equal results.

@@ -48,6 +48,7 @@
 use super::init::Init;
 use super::{check_input, Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::kernels::norm::{self, Channels};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
@@ -241,15 +242,12 @@ impl BatchNorm {
         self.affine.scale as usize + self.affine.center as usize
     }
 
-    /// Calls `f(c, range)` for every contiguous run of one channel's values in a batch
-    /// of `outer` leading positions.
-    fn runs(&self, outer: usize, mut f: impl FnMut(usize, std::ops::Range<usize>)) {
-        let (c, inner) = (self.c, self.inner);
-        for o in 0..outer {
-            for ch in 0..c {
-                let start = (o * c + ch) * inner;
-                f(ch, start..start + inner);
-            }
+    /// The channel layout of a batch of `batch` samples.
+    fn channels(&self, batch: usize) -> Channels {
+        Channels {
+            outer: batch * self.pre,
+            c: self.c,
+            inner: self.inner,
         }
     }
 }
@@ -301,62 +299,40 @@ impl Layer for BatchNorm {
 
     fn forward(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
         let batch = check_input("batchNorm", x, &self.input)?;
-        let outer = batch * self.pre;
-        let m = outer * self.inner;
+        let ch = self.channels(batch);
+        let m = ch.outer * ch.inner;
         let xs = x.data();
         let mv_at = self.moving();
         self.batch_stats = training && m > 0;
         if self.batch_stats {
-            let mut acc = std::mem::take(&mut self.acc);
-            let mut acc2 = std::mem::take(&mut self.acc2);
-            acc.iter_mut().for_each(|s| *s = 0.0);
-            acc2.iter_mut().for_each(|s| *s = 0.0);
-            self.runs(outer, |ch, r| {
-                acc[ch] += xs[r].iter().map(|&v| v as f64).sum::<f64>()
-            });
+            let (acc, acc2) = (&mut self.acc, &mut self.acc2);
+            norm::batch_norm_moments(xs, ch, acc, acc2);
             let mf = m as f64;
-            acc.iter_mut().for_each(|s| *s /= mf);
-            self.runs(outer, |ch, r| {
-                let mu = acc[ch];
-                acc2[ch] += xs[r]
-                    .iter()
-                    .map(|&v| (v as f64 - mu) * (v as f64 - mu))
-                    .sum::<f64>();
-            });
             let (mom, eps) = (self.momentum, self.epsilon);
             let (mm, mv) = self.params[mv_at..].split_at_mut(1);
             let (mm, mv) = (mm[0].value.data_mut(), mv[0].value.data_mut());
-            for ch in 0..self.c {
-                let mu = acc[ch];
-                let var = acc2[ch] / mf;
-                let unbiased = if m > 1 { acc2[ch] / (mf - 1.0) } else { 0.0 };
-                self.mean[ch] = mu as f32;
-                self.inv_std[ch] = (1.0 / (var + eps).sqrt()) as f32;
-                mm[ch] = (mom * mm[ch] as f64 + (1.0 - mom) * mu) as f32;
-                mv[ch] = (mom * mv[ch] as f64 + (1.0 - mom) * unbiased) as f32;
+            for c in 0..self.c {
+                let mu = acc[c];
+                let var = acc2[c] / mf;
+                let unbiased = if m > 1 { acc2[c] / (mf - 1.0) } else { 0.0 };
+                self.mean[c] = mu as f32;
+                self.inv_std[c] = (1.0 / (var + eps).sqrt()) as f32;
+                mm[c] = (mom * mm[c] as f64 + (1.0 - mom) * mu) as f32;
+                mv[c] = (mom * mv[c] as f64 + (1.0 - mom) * unbiased) as f32;
             }
-            self.acc = acc;
-            self.acc2 = acc2;
         } else {
             let mm = self.params[mv_at].value.data();
             let mv = self.params[mv_at + 1].value.data();
-            for ch in 0..self.c {
-                self.mean[ch] = mm[ch];
-                self.inv_std[ch] = (1.0 / (mv[ch] as f64 + self.epsilon).sqrt()) as f32;
+            for c in 0..self.c {
+                self.mean[c] = mm[c];
+                self.inv_std[c] = (1.0 / (mv[c] as f64 + self.epsilon).sqrt()) as f32;
             }
         }
         y.resize(x.dims());
         let gamma = self.affine.gamma().map(|i| self.params[i].value.data());
         let beta = self.affine.beta().map(|i| self.params[i].value.data());
-        let ys = y.data_mut();
         let (mean, inv_std) = (&self.mean, &self.inv_std);
-        self.runs(outer, |ch, r| {
-            let a = inv_std[ch] * gamma.map_or(1.0, |g| g[ch]);
-            let (mu, b) = (mean[ch], beta.map_or(0.0, |b| b[ch]));
-            for (o, &v) in ys[r.clone()].iter_mut().zip(&xs[r]) {
-                *o = (v - mu) * a + b;
-            }
-        });
+        norm::batch_norm_apply(xs, y.data_mut(), ch, mean, inv_std, gamma, beta);
         Ok(())
     }
 
@@ -370,57 +346,30 @@ impl Layer for BatchNorm {
                 format!("shape {}", gy.shape()),
             ));
         }
-        let outer = batch * self.pre;
-        let m = (outer * self.inner) as f64;
+        let ch = self.channels(batch);
         let (xs, gs) = (x.data(), gy.data());
-        // Σgy and Σgy·x̂ per channel.
-        let mut acc = std::mem::take(&mut self.acc);
-        let mut acc2 = std::mem::take(&mut self.acc2);
-        acc.iter_mut().for_each(|s| *s = 0.0);
-        acc2.iter_mut().for_each(|s| *s = 0.0);
         let (mean, inv_std) = (&self.mean, &self.inv_std);
-        self.runs(outer, |ch, r| {
-            let (mu, is) = (mean[ch], inv_std[ch]);
-            for (&g, &v) in gs[r.clone()].iter().zip(&xs[r]) {
-                acc[ch] += g as f64;
-                acc2[ch] += g as f64 * ((v - mu) * is) as f64;
-            }
-        });
+        let (acc, acc2) = (&mut self.acc, &mut self.acc2);
+        norm::batch_norm_grad_sums(gs, xs, ch, mean, inv_std, acc, acc2);
         if let Some(i) = self.affine.gamma() {
             self.params[i]
                 .grad
                 .iter_mut()
-                .zip(&acc2)
+                .zip(acc2.iter())
                 .for_each(|(d, &s)| *d += s as f32);
         }
         if let Some(i) = self.affine.beta() {
             self.params[i]
                 .grad
                 .iter_mut()
-                .zip(&acc)
+                .zip(acc.iter())
                 .for_each(|(d, &s)| *d += s as f32);
         }
         self.affine.add_penalty_grads(&mut self.params);
         gx.resize(x.dims());
         let gamma = self.affine.gamma().map(|i| self.params[i].value.data());
-        let gxs = gx.data_mut();
-        let batch_stats = self.batch_stats;
-        self.runs(outer, |ch, r| {
-            let (mu, is) = (mean[ch], inv_std[ch]);
-            let a = is * gamma.map_or(1.0, |g| g[ch]);
-            if batch_stats {
-                let (mg, mgx) = ((acc[ch] / m) as f32, (acc2[ch] / m) as f32);
-                for ((o, &g), &v) in gxs[r.clone()].iter_mut().zip(&gs[r.clone()]).zip(&xs[r]) {
-                    *o = a * (g - mg - (v - mu) * is * mgx);
-                }
-            } else {
-                for (o, &g) in gxs[r.clone()].iter_mut().zip(&gs[r]) {
-                    *o = a * g;
-                }
-            }
-        });
-        self.acc = acc;
-        self.acc2 = acc2;
+        let sums = self.batch_stats.then_some((&acc[..], &acc2[..]));
+        norm::batch_norm_input_grad(gs, xs, gx.data_mut(), ch, mean, inv_std, gamma, sums);
         Ok(())
     }
 }
@@ -509,27 +458,17 @@ impl Layer for LayerNorm {
         y.resize(x.dims());
         let gamma = self.affine.gamma().map(|i| self.params[i].value.data());
         let beta = self.affine.beta().map(|i| self.params[i].value.data());
-        let eps = self.epsilon;
-        for (((xr, yr), mu_out), is_out) in x
-            .data()
-            .chunks_exact(c)
-            .zip(y.data_mut().chunks_exact_mut(c))
-            .zip(&mut self.mean)
-            .zip(&mut self.inv_std)
-        {
-            let mu = xr.iter().map(|&v| v as f64).sum::<f64>() / c as f64;
-            let var = xr
-                .iter()
-                .map(|&v| (v as f64 - mu) * (v as f64 - mu))
-                .sum::<f64>()
-                / c as f64;
-            let (mu, is) = (mu as f32, (1.0 / (var + eps).sqrt()) as f32);
-            *mu_out = mu;
-            *is_out = is;
-            for (j, (o, &v)) in yr.iter_mut().zip(xr).enumerate() {
-                *o = (v - mu) * is * gamma.map_or(1.0, |g| g[j]) + beta.map_or(0.0, |b| b[j]);
-            }
-        }
+        let (mean, inv_std) = (&mut self.mean, &mut self.inv_std);
+        norm::layer_norm_forward(
+            x.data(),
+            y.data_mut(),
+            c,
+            self.epsilon,
+            gamma,
+            beta,
+            mean,
+            inv_std,
+        );
         Ok(())
     }
 
@@ -543,36 +482,29 @@ impl Layer for LayerNorm {
                 format!("shape {}", gy.shape()),
             ));
         }
-        let c = self.c;
-        let cf = c as f64;
         gx.resize(x.dims());
-        let (gi, bi) = (self.affine.gamma(), self.affine.beta());
-        let rows = x
-            .data()
-            .chunks_exact(c)
-            .zip(gy.data().chunks_exact(c))
-            .zip(gx.data_mut().chunks_exact_mut(c));
-        for ((((xr, gr), dr), &mu), &is) in rows.zip(&self.mean).zip(&self.inv_std) {
-            // g = gy·γ; Σg and Σg·x̂ over the row.
-            let (mut sg, mut sgx) = (0.0f64, 0.0f64);
-            for (j, (&g, &v)) in gr.iter().zip(xr).enumerate() {
-                let xh = (v - mu) * is;
-                let gg = g * gi.map_or(1.0, |i| self.params[i].value.data()[j]);
-                sg += gg as f64;
-                sgx += (gg * xh) as f64;
-                if let Some(i) = gi {
-                    self.params[i].grad[j] += g * xh;
-                }
-                if let Some(i) = bi {
-                    self.params[i].grad[j] += g;
-                }
-            }
-            let (mg, mgx) = ((sg / cf) as f32, (sgx / cf) as f32);
-            for (j, ((o, &g), &v)) in dr.iter_mut().zip(gr).zip(xr).enumerate() {
-                let gg = g * gi.map_or(1.0, |i| self.params[i].value.data()[j]);
-                *o = is * (gg - mg - (v - mu) * is * mgx);
-            }
-        }
+        // γ's value and gradient, and β's gradient, borrowed apart.
+        let (gp, bp) = self.params.split_at_mut(self.affine.scale as usize);
+        let (gamma, dgamma) = match gp.first_mut() {
+            Some(Param { value, grad, .. }) => (Some(value.data()), Some(&mut grad[..])),
+            None => (None, None),
+        };
+        let dbeta = bp
+            .first_mut()
+            .filter(|_| self.affine.center)
+            .map(|p| &mut p.grad[..]);
+        let (mean, inv_std) = (&self.mean, &self.inv_std);
+        norm::layer_norm_backward(
+            x.data(),
+            gy.data(),
+            gx.data_mut(),
+            self.c,
+            mean,
+            inv_std,
+            gamma,
+            dgamma,
+            dbeta,
+        );
         self.affine.add_penalty_grads(&mut self.params);
         Ok(())
     }

@@ -389,25 +389,19 @@ impl Optimizer {
         }
         if let Some(v) = self.clip_value {
             for s in &mut self.scratch {
-                for x in s.iter_mut() {
-                    *x = x.clamp(-v, v);
-                }
+                optim::clip_values(s, v);
             }
         }
         if let Some(max) = self.clip_norm {
             let total = self
                 .scratch
                 .iter()
-                .flat_map(|s| s.iter())
-                .map(|&x| x as f64 * x as f64)
-                .sum::<f64>()
+                .fold(0.0, |acc, s| optim::add_squares(acc, s))
                 .sqrt();
             let coef = max / (total + 1e-6);
             if coef < 1.0 {
                 for s in &mut self.scratch {
-                    for x in s.iter_mut() {
-                        *x = (*x as f64 * coef) as f32;
-                    }
+                    optim::scale(s, coef);
                 }
             }
         }
