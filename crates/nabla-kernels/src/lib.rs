@@ -18,6 +18,7 @@ mod binary_simd128;
 pub mod conv;
 mod conv_scalar;
 mod conv_simd128;
+pub mod focal;
 pub mod map;
 pub mod matmul;
 mod matmul_scalar;

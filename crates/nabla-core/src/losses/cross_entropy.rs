@@ -11,14 +11,20 @@
 //! "mean" divides by the sum of w_y over non-ignored labels (torch's weighted mean; the
 //! number of valid labels without weights) and by the number of rows for probability
 //! targets. See: torch.nn.CrossEntropyLoss, keras.losses.CategoricalCrossentropy /
-//! SparseCategoricalCrossentropy.
+//! SparseCategoricalCrossentropy. The per-class loops are row kernels in
+//! `kernels::softmax` (built for speed); this file keeps the options and the validation.
 //!
 //! NOTE: `fromLogits` defaults to false, as in Keras: pass `fromLogits: true` for the
 //! raw outputs of a final dense layer (what torch's CrossEntropyLoss always takes).
 
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
-use crate::kernels::softmax::{scaled_probs, softmax_row};
+use crate::kernels::resize_zeroed;
+use crate::kernels::softmax::{
+    class_weight_total, clipped_nll, clipped_nll_grad, dense_target_coefs, dense_target_grad,
+    dense_target_sums, normalize_row, scaled_probs, smoothed_probs, smoothing_coefs, softmax_row,
+    weighted_row_sum,
+};
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 use std::cell::RefCell;
@@ -74,8 +80,14 @@ impl CrossEntropy {
         })
     }
 
+    #[inline]
     fn weight(&self, c: usize) -> f64 {
         self.class_weights.as_ref().map_or(1.0, |w| w[c] as f64)
+    }
+
+    /// The class weights as the row kernels take them.
+    fn weights(&self) -> Option<&[f32]> {
+        self.class_weights.as_deref()
     }
 
     /// From logits: per row z = x − max(x), e = exp(z) by the SIMD kernel, s = Σe in f64,
@@ -100,15 +112,15 @@ impl CrossEntropy {
         }
         let probs = units.saved[0].f32_buffer(pd);
         probs.clear();
-        probs.resize(q.len(), 0.0);
+        resize_zeroed(probs, q.len());
         let values = units.values.f32_buffer(&pd[..pd.len() - 1]);
         values.clear();
-        values.resize(rows, 0.0);
+        resize_zeroed(values, rows);
         let mut z = self.z.borrow_mut();
         z.clear();
-        z.resize(c, 0.0);
+        resize_zeroed(&mut z, c);
         let mut denom = 0.0f64;
-        let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
+        let total_w = class_weight_total(self.weights(), c);
         for r in 0..rows {
             let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
             let (m, s) = softmax_row(row, &mut z, prow);
@@ -124,20 +136,13 @@ impl CrossEntropy {
                     denom += wy;
                     let mut dot = (1.0 - eps) * wy * row[y] as f64;
                     if eps > 0.0 {
-                        let wx: f64 = (0..c).map(|k| self.weight(k) * row[k] as f64).sum();
-                        dot += eps / c as f64 * wx;
+                        dot += eps / c as f64 * weighted_row_sum(row, self.weights());
                     }
                     ((1.0 - eps) * wy + eps / c as f64 * total_w, dot)
                 }
                 None => {
                     denom += 1.0;
-                    let trow = &t[r * c..(r + 1) * c];
-                    let a =
-                        |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
-                    (
-                        (0..c).map(a).sum(),
-                        (0..c).map(|k| a(k) * row[k] as f64).sum(),
-                    )
+                    dense_target_sums(&t[r * c..(r + 1) * c], row, self.weights(), eps)
                 }
             };
             values[r] = (sum_a * lse - dot) as f32;
@@ -151,7 +156,7 @@ impl CrossEntropy {
     fn backward_logits(&self, x: &[&Tensor], units: &Units, up: &[f32], c: usize, g: &mut [f32]) {
         let p = units.saved[0].data();
         let eps = self.label_smoothing;
-        let total_w: f64 = (0..c).map(|k| self.weight(k)).sum();
+        let total_w = class_weight_total(self.weights(), c);
         let labels = x[0].i32s(self.op, "yTrue").ok();
         let t = x[0].data();
         for r in 0..up.len() {
@@ -167,27 +172,16 @@ impl CrossEntropy {
                     let wy = self.weight(y);
                     let sum_a = ((1.0 - eps) * wy + eps / c as f64 * total_w) as f32;
                     let uf = u as f32;
-                    match (&self.class_weights, eps > 0.0) {
-                        (_, false) => scaled_probs(pr, sum_a, uf, gr),
-                        _ => {
-                            for k in 0..c {
-                                gr[k] = (u
-                                    * (sum_a as f64 * pr[k] as f64
-                                        - eps / c as f64 * self.weight(k)))
-                                    as f32;
-                            }
-                        }
+                    if eps > 0.0 {
+                        smoothed_probs(pr, sum_a, u, eps, self.weights(), gr);
+                    } else {
+                        scaled_probs(pr, sum_a, uf, gr);
                     }
                     gr[y] -= (u * (1.0 - eps) * wy) as f32;
                 }
                 None => {
                     let trow = &t[r * c..(r + 1) * c];
-                    let a =
-                        |k: usize| self.weight(k) * ((1.0 - eps) * trow[k] as f64 + eps / c as f64);
-                    let sum_a: f64 = (0..c).map(a).sum();
-                    for k in 0..c {
-                        gr[k] = (u * (sum_a * pr[k] as f64 - a(k))) as f32;
-                    }
+                    dense_target_grad(pr, trow, self.weights(), eps, u, gr);
                 }
             }
         }
@@ -219,7 +213,7 @@ impl CrossEntropy {
         let fill = |t: &mut Tensor, dims: &[usize], n: usize| {
             let v = t.f32_buffer(dims);
             v.clear();
-            v.resize(n, 0.0);
+            resize_zeroed(v, n);
         };
         fill(coef, pd, q.len());
         fill(probs, pd, q.len());
@@ -230,7 +224,7 @@ impl CrossEntropy {
         let mut denom = 0.0f64;
         for r in 0..rows {
             let row = &q[r * c..(r + 1) * c];
-            let s: f64 = row.iter().map(|&v| v as f64).sum();
+            let s = normalize_row(row, &mut probs[r * c..(r + 1) * c]);
             if let Some((k, &v)) = row
                 .iter()
                 .enumerate()
@@ -245,9 +239,6 @@ impl CrossEntropy {
                 ));
             }
             sums[r] = s as f32;
-            for k in 0..c {
-                probs[r * c + k] = (row[k] as f64 / s) as f32;
-            }
             let a = &mut coef[r * c..(r + 1) * c];
             match labels {
                 Some(labels) => {
@@ -256,27 +247,16 @@ impl CrossEntropy {
                         continue; // a = 0: no loss, no gradient, not counted
                     }
                     let y = y as usize;
-                    for (k, ak) in a.iter_mut().enumerate() {
-                        *ak = ((eps / c as f64) * self.weight(k)) as f32;
-                    }
+                    smoothing_coefs(eps, self.weights(), a);
                     a[y] += ((1.0 - eps) * self.weight(y)) as f32;
                     denom += self.weight(y);
                 }
                 None => {
-                    for (k, ak) in a.iter_mut().enumerate() {
-                        *ak = (self.weight(k)
-                            * ((1.0 - eps) * t[r * c + k] as f64 + eps / c as f64))
-                            as f32;
-                    }
+                    dense_target_coefs(&t[r * c..(r + 1) * c], self.weights(), eps, a);
                     denom += 1.0;
                 }
             }
-            let logp = |k: usize| {
-                (row[k] as f64 / s)
-                    .clamp(self.epsilon, 1.0 - self.epsilon)
-                    .ln()
-            };
-            values[r] = (0.0 - (0..c).map(|k| a[k] as f64 * logp(k)).sum::<f64>()) as f32;
+            values[r] = clipped_nll(a, row, s, self.epsilon) as f32;
         }
         units.denom = denom;
         units.batch = batch;
@@ -297,20 +277,7 @@ impl CrossEntropy {
                 &p[r * c..(r + 1) * c],
                 &mut g[r * c..(r + 1) * c],
             );
-            let u = up[r] as f64;
-            let gl = |k: usize| {
-                let r_k = pr[k] as f64;
-                if r_k > self.epsilon && r_k < 1.0 - self.epsilon {
-                    -(ar[k] as f64) / r_k
-                } else {
-                    0.0
-                }
-            };
-            let dot: f64 = (0..c).map(|k| gl(k) * pr[k] as f64).sum();
-            let s = sums[r] as f64;
-            for k in 0..c {
-                gr[k] = (u * (gl(k) - dot) / s) as f32;
-            }
+            clipped_nll_grad(ar, pr, sums[r] as f64, up[r] as f64, self.epsilon, gr);
         }
     }
 
@@ -421,7 +388,7 @@ impl Loss for CrossEntropy {
         let c = *pred.dims().last().unwrap_or(&1);
         let g = out.f32_buffer(pred.dims());
         g.clear();
-        g.resize(pred.numel(), 0.0);
+        resize_zeroed(g, pred.numel());
         if self.from_logits {
             self.backward_logits(x, units, up, c, g);
         } else {

@@ -13,7 +13,8 @@
 //! gradient 0 where clipped; dl/dP = −α_t·(1 − P)^γ·(1/P − γ·L/(1 − P)).
 //! `alpha: null` disables the α weighting (α_t = 1); γ = 0 and no α is cross-entropy.
 //! See: torchvision.ops.sigmoid_focal_loss, keras.losses.BinaryFocalCrossentropy /
-//! CategoricalFocalCrossentropy.
+//! CategoricalFocalCrossentropy. The loops are in `kernels::focal` (built for speed); this
+//! file keeps the options and the validation.
 //!
 //! NOTE: binary targets must be exactly 0 or 1 (torchvision and Keras also take soft
 //! targets). Multiclass probabilities are not renormalized (Keras divides by the row
@@ -22,13 +23,12 @@
 use super::nll::classes;
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
-use crate::kernels::pointwise::{sigmoid, softplus};
+use crate::kernels::focal::{binary, logits_row, prob_term, scale_by_unit};
+use crate::kernels::resize_zeroed;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 
 const OP: &str = "focal";
-/// The probability clip, as Keras's backend epsilon.
-const CLIP: f64 = 1e-7;
 
 pub struct Focal {
     gamma: f64,
@@ -79,51 +79,6 @@ fn check_probs(p: &[f32]) -> Result<()> {
 }
 
 impl Focal {
-    /// (1 − P)^γ, with 0^0 = 1.
-    fn focus(&self, one_minus_p: f64) -> f64 {
-        if self.gamma == 0.0 {
-            1.0
-        } else {
-            one_minus_p.powf(self.gamma)
-        }
-    }
-
-    /// Loss and dl/dP for a clipped probability p_t (0 gradient where clipped).
-    #[inline]
-    fn prob_term(&self, a: f64, p: f64) -> (f64, f64) {
-        let (q, r) = (p.clamp(CLIP, 1.0 - CLIP), (1.0 - p).clamp(CLIP, 1.0 - CLIP));
-        let (l, f) = (q.ln(), self.focus(r));
-        let d = if p >= CLIP && 1.0 - p >= CLIP {
-            -a * f * (1.0 / q - self.gamma * l / r)
-        } else {
-            0.0
-        };
-        (-a * f * l, d)
-    }
-
-    /// Elementwise losses and dl/dp for 0/1 targets, into `values` and `local`.
-    fn binary(&self, t: &[f32], p: &[f32], values: &mut [f32], local: &mut [f32]) {
-        for i in 0..p.len() {
-            let pos = t[i] == 1.0;
-            let s = if pos { 1.0 } else { -1.0 };
-            let a = self.alpha.map_or(1.0, |a| if pos { a } else { 1.0 - a });
-            let (l, d) = if self.from_logits {
-                let z = s * p[i] as f64;
-                let f = (-self.gamma * softplus(z)).exp();
-                let sp = softplus(-z);
-                (
-                    a * f * sp,
-                    a * f * (-sigmoid(-z) - self.gamma * sigmoid(z) * sp),
-                )
-            } else {
-                let pt = if pos { p[i] as f64 } else { 1.0 - p[i] as f64 };
-                self.prob_term(a, pt)
-            };
-            values[i] = l as f32;
-            local[i] = (s * d) as f32;
-        }
-    }
-
     /// Per-row losses and dl/dx for class labels, into `values` and `local` (zeros).
     fn multiclass(&self, y: &[i32], x: &[f32], c: usize, values: &mut [f32], local: &mut [f32]) {
         let a = self.alpha.unwrap_or(1.0);
@@ -133,24 +88,12 @@ impl Focal {
                 &mut local[row * c..(row + 1) * c],
                 yi as usize,
             );
-            if !self.from_logits {
-                let (l, d) = self.prob_term(a, xs[yi] as f64);
+            if self.from_logits {
+                values[row] = logits_row(xs, yi, self.gamma, a, g) as f32;
+            } else {
+                let (l, d) = prob_term(self.gamma, a, xs[yi] as f64);
                 values[row] = l as f32;
                 g[yi] = d as f32;
-                continue;
-            }
-            let m = xs.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-            let m = if m.is_finite() { m } else { 0.0 };
-            let lse = m + xs.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
-            let l = xs[yi] as f64 - lse;
-            let (p, q) = (l.exp(), -l.exp_m1());
-            let f = self.focus(q);
-            let r = if q == 0.0 { -1.0 } else { l / q };
-            values[row] = (-a * f * l) as f32;
-            let dl = -a * f * (1.0 - self.gamma * p * r);
-            for k in 0..c {
-                let pk = (xs[k] as f64 - lse).exp();
-                g[k] = (dl * (f64::from(u8::from(k == yi)) - pk)) as f32;
             }
         }
     }
@@ -205,7 +148,7 @@ enum Targets<'a> {
 /// `buf` cleared and refilled with `n` zeros (its capacity reused).
 fn zeroed(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
     buf.clear();
-    buf.resize(n, 0.0);
+    resize_zeroed(buf, n);
     buf
 }
 
@@ -240,7 +183,15 @@ impl Loss for Focal {
             }
             Targets::Binary(t) => {
                 let values = zeroed(units.values.f32_buffer(pd), p.len());
-                self.binary(t, p, values, local);
+                binary(
+                    t,
+                    p,
+                    self.gamma,
+                    self.alpha,
+                    self.from_logits,
+                    values,
+                    local,
+                );
                 units.count_elements();
             }
         }
@@ -268,14 +219,7 @@ impl Loss for Focal {
         let local = units.saved[0].data();
         // Elements per unit: 1 (binary) or C (multiclass).
         let per = (local.len() / up.len().max(1)).max(1);
-        let g = out.f32_buffer(x[1].dims());
-        g.clear();
-        g.extend(
-            local
-                .iter()
-                .enumerate()
-                .map(|(i, &d)| (up[i / per] as f64 * d as f64) as f32),
-        );
+        scale_by_unit(local, up, per, out.f32_buffer(x[1].dims()));
         Ok(())
     }
 }
@@ -286,6 +230,7 @@ mod tests {
     use super::super::LossOp;
     use super::*;
     use crate::autograd::Op;
+    use crate::kernels::pointwise::sigmoid;
 
     fn err(cfg: &str, inputs: &[&Tensor]) -> String {
         error(OP, cfg, inputs)
