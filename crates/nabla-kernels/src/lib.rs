@@ -49,6 +49,14 @@ pub fn resize_zeroed(v: &mut Vec<f32>, n: usize) {
     v.resize(n, 0.0);
 }
 
+/// `v` cleared and refilled with `n` zeros (its capacity reused), as a slice: a loss's
+/// buffer before a step writes it.
+pub fn zeroed(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    v.clear();
+    resize_zeroed(v, n);
+    v
+}
+
 /// Which twin the dispatching kernels run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -19,12 +19,12 @@
 
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
-use crate::kernels::resize_zeroed;
 use crate::kernels::softmax::{
     class_weight_total, clipped_nll, clipped_nll_grad, dense_target_coefs, dense_target_grad,
     dense_target_sums, normalize_row, scaled_probs, smoothed_probs, smoothing_coefs, softmax_row,
     weighted_row_sum,
 };
+use crate::kernels::zeroed;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 use std::cell::RefCell;
@@ -110,20 +110,15 @@ impl CrossEntropy {
         if units.saved.is_empty() {
             units.saved.push(Tensor::zeros(Shape::new(vec![0])));
         }
-        let probs = units.saved[0].f32_buffer(pd);
-        probs.clear();
-        resize_zeroed(probs, q.len());
-        let values = units.values.f32_buffer(&pd[..pd.len() - 1]);
-        values.clear();
-        resize_zeroed(values, rows);
+        let probs = zeroed(units.saved[0].f32_buffer(pd), q.len());
+        let values = zeroed(units.values.f32_buffer(&pd[..pd.len() - 1]), rows);
         let mut z = self.z.borrow_mut();
-        z.clear();
-        resize_zeroed(&mut z, c);
+        let z = zeroed(&mut z, c);
         let mut denom = 0.0f64;
         let total_w = class_weight_total(self.weights(), c);
         for r in 0..rows {
             let (row, prow) = (&q[r * c..(r + 1) * c], &mut probs[r * c..(r + 1) * c]);
-            let (m, s) = softmax_row(row, &mut z, prow);
+            let (m, s) = softmax_row(row, z, prow);
             let lse = m as f64 + s.ln();
             let (sum_a, dot) = match labels {
                 Some(labels) => {
@@ -210,17 +205,10 @@ impl CrossEntropy {
         let [coef, probs, sums] = &mut units.saved[..] else {
             unreachable!("three saved tensors")
         };
-        let fill = |t: &mut Tensor, dims: &[usize], n: usize| {
-            let v = t.f32_buffer(dims);
-            v.clear();
-            resize_zeroed(v, n);
-        };
-        fill(coef, pd, q.len());
-        fill(probs, pd, q.len());
-        fill(sums, unit_dims, rows);
-        fill(&mut units.values, unit_dims, rows);
-        let (coef, probs, sums) = (coef.data_mut(), probs.data_mut(), sums.data_mut());
-        let values = units.values.data_mut();
+        let coef = zeroed(coef.f32_buffer(pd), q.len());
+        let probs = zeroed(probs.f32_buffer(pd), q.len());
+        let sums = zeroed(sums.f32_buffer(unit_dims), rows);
+        let values = zeroed(units.values.f32_buffer(unit_dims), rows);
         let mut denom = 0.0f64;
         for r in 0..rows {
             let row = &q[r * c..(r + 1) * c];
@@ -386,9 +374,7 @@ impl Loss for CrossEntropy {
         }
         let pred = x[1];
         let c = *pred.dims().last().unwrap_or(&1);
-        let g = out.f32_buffer(pred.dims());
-        g.clear();
-        resize_zeroed(g, pred.numel());
+        let g = zeroed(out.f32_buffer(pred.dims()), pred.numel());
         if self.from_logits {
             self.backward_logits(x, units, up, c, g);
         } else {

@@ -24,7 +24,7 @@ use super::nll::classes;
 use super::{class_labels, Config, Loss, Units};
 use crate::error::{Error, Result};
 use crate::kernels::focal::{binary, logits_row, prob_term, scale_by_unit};
-use crate::kernels::resize_zeroed;
+use crate::kernels::zeroed;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
 
@@ -143,13 +143,6 @@ impl Focal {
 enum Targets<'a> {
     Labels(&'a [i32], usize),
     Binary(&'a [f32]),
-}
-
-/// `buf` cleared and refilled with `n` zeros (its capacity reused).
-fn zeroed(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    buf.clear();
-    resize_zeroed(buf, n);
-    buf
 }
 
 impl Loss for Focal {
