@@ -21,7 +21,7 @@ case "${1:-}" in
     ;;
   test)
     NABLA_SETUP=test bash scripts/setup.sh
-    bash scripts/build.sh
+    bash scripts/build.sh --reference # plus the test build, with the scalar reference kernels
     exec bash scripts/test.sh
     ;;
   *)

@@ -28,3 +28,17 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether this build's kernels run on WebAssembly SIMD128 instructions.
 pub const SIMD128: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// Switches every dispatching kernel to its scalar reference twin (`true`) or back to
+/// SIMD (`nb.reference`). Only a build with the twins can: natively, or the test .wasm.
+pub fn use_reference_kernels(on: bool) -> Result<()> {
+    if on && !kernels::REFERENCE_KERNELS {
+        return Err(Error::state(
+            "reference",
+            "a build of nabla with its scalar reference kernels (the test build, cargo feature `reference`)",
+            "the shipped build, which has the SIMD128 kernels only",
+        ));
+    }
+    kernels::set_mode(if on { kernels::Mode::Scalar } else { kernels::Mode::Simd });
+    Ok(())
+}

@@ -786,13 +786,14 @@ pub fn abort_grad() {
 
 /// Switches every dispatching kernel to its scalar reference twin (true) or back to SIMD.
 #[wasm_bindgen(js_name = setScalarKernels)]
-pub fn set_scalar_kernels(scalar: bool) {
-    let mode = if scalar {
-        kernels::Mode::Scalar
-    } else {
-        kernels::Mode::Simd
-    };
-    kernels::set_mode(mode);
+pub fn set_scalar_kernels(scalar: bool) -> Result<(), JsValue> {
+    nabla_core::use_reference_kernels(scalar).map_err(to_js)
+}
+
+/// Whether `setScalarKernels(true)` can work: the test build, not the shipped one.
+#[wasm_bindgen(js_name = referenceKernels)]
+pub fn reference_kernels() -> bool {
+    kernels::REFERENCE_KERNELS
 }
 
 /// Runs the GEMM micro-kernel `reps` times on L1-resident data; returns the flops done.

@@ -27,6 +27,11 @@ export interface Info {
   threads: number;
   /** Current size of the wasm linear memory, in bytes. */
   memoryBytes: number;
+  /**
+   * Whether `nb.reference` can run the scalar reference kernels: true for nabla's test
+   * build of the .wasm, false for the shipped one (SIMD128 kernels only, smaller).
+   */
+  referenceKernels: boolean;
 }
 
 let output: wasm.InitOutput | undefined;
@@ -184,5 +189,6 @@ export function info(): Info {
     simd: wasm.simd(),
     threads: 1,
     memoryBytes: output!.memory.buffer.byteLength,
+    referenceKernels: wasm.referenceKernels(),
   };
 }

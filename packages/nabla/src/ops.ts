@@ -254,11 +254,13 @@ export function globalAvgPool1d(x: Tensor): Tensor {
 /**
  * Runs `fn` with every kernel switched to its scalar reference twin, and returns its
  * result: `nb.reference(() => nb.matmul(a, b))` is the product from the plain
- * triple loop. Slow; for checking the SIMD kernels.
+ * triple loop. Slow; for checking the SIMD kernels. Needs the test build of the .wasm
+ * (`nb.info().referenceKernels`); the shipped one has the SIMD kernels only and throws
+ * a `StateError` (INVALID_STATE).
  */
 export function reference<T>(fn: () => T): T {
   ready("reference");
-  wasm.setScalarKernels(true);
+  core(() => wasm.setScalarKernels(true));
   try {
     return fn();
   } finally {

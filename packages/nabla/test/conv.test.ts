@@ -3,9 +3,10 @@
 import fc from "fast-check";
 import * as nb from "nabla";
 import { beforeAll, describe, expect, it } from "vitest";
-import { close, randomValues, thrown } from "./helpers.js";
+import { close, initReference, randomValues, thrown } from "./helpers.js";
 
-beforeAll(() => nb.init());
+// The test build: the conv and pooling kernels are held to their scalar twins below.
+beforeAll(initReference);
 
 /** Direct NHWC conv2d with TF "same"/"valid" padding, in f64. */
 function convRef(x: Float32Array, [n, h, w, ci]: number[], f: Float32Array, [kh, kw, , co]: number[], s: number, same: boolean) {

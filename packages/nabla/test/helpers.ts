@@ -1,5 +1,18 @@
-// Shared by the tests: catching NablaErrors and seeded data.
+// Shared by the tests: catching NablaErrors, seeded data, the test build of the .wasm.
 import * as nb from "nabla";
+import { existsSync, readFileSync } from "node:fs";
+
+/**
+ * init() with the test build of the .wasm (`scripts/build.sh --reference`, which
+ * ./dev.sh test runs): the shipped kernels plus the scalar reference twins that
+ * nb.reference switches to. The shipped .wasm leaves the twins out.
+ */
+export async function initReference(): Promise<void> {
+  const path = new URL("../wasm-reference/nabla_bg.wasm", import.meta.url);
+  if (!existsSync(path)) throw new Error(`${path.pathname} is missing: run scripts/build.sh --reference`);
+  await nb.init({ wasm: readFileSync(path) });
+  if (!nb.info().referenceKernels) throw new Error(`${path.pathname} is not the reference build`);
+}
 
 export function thrown(f: () => unknown): nb.NablaError {
   try {

@@ -1,6 +1,7 @@
 // Before and during init: the guard every call goes through, and a bad module.
 import * as nb from "nabla";
 import { describe, expect, it } from "vitest";
+import { thrown } from "./helpers.js";
 
 describe("before init()", () => {
   it.each([
@@ -41,11 +42,29 @@ describe("init()", () => {
     expect(nb.info().simd).toBe(true);
   });
 
-  it("info() reports the version, SIMD128, threads and memory", () => {
+  it("info() reports the version, SIMD128, threads, memory and the shipped build's kernels", () => {
     const info = nb.info();
-    expect(info).toEqual({ version: nb.version, simd: true, threads: 1, memoryBytes: expect.any(Number) });
+    expect(info).toEqual({ version: nb.version, simd: true, threads: 1, memoryBytes: expect.any(Number), referenceKernels: false });
     expect(info.version).toBe("0.1.0");
     expect(info.memoryBytes).toBeGreaterThan(0);
     expect(info.memoryBytes % 65536).toBe(0);
+  });
+
+  it("nb.reference needs the test build: the shipped .wasm says so and stays on SIMD", () => {
+    const a = nb.tensor([1, 2, 3]);
+    let ran = false;
+    const err = thrown(() =>
+      nb.reference(() => {
+        ran = true;
+      }),
+    );
+    expect(err).toBeInstanceOf(nb.StateError);
+    expect(err.code).toBe("INVALID_STATE");
+    expect(err.message).toBe(
+      "reference: expected a build of nabla with its scalar reference kernels (the test build, cargo feature `reference`), received the shipped build, which has the SIMD128 kernels only",
+    );
+    expect(ran).toBe(false);
+    expect(Array.from(nb.add(a, a).data())).toEqual([2, 4, 6]);
+    a.dispose();
   });
 });

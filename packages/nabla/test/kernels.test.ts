@@ -1,12 +1,13 @@
-// The SIMD128 kernels against their scalar reference twins, in real wasm: every op
-// runs once normally and once inside nb.reference(), on random shapes that include
-// the odd sizes where vector tails and edges go wrong.
+// The SIMD128 kernels against their scalar reference twins, in real wasm (the test
+// build, helpers.initReference): every op runs once normally and once inside
+// nb.reference(), on random shapes that include the odd sizes where vector tails and
+// edges go wrong.
 import fc from "fast-check";
 import * as nb from "nabla";
 import { beforeAll, describe, it } from "vitest";
-import { close, randomValues } from "./helpers.js";
+import { close, initReference, randomValues } from "./helpers.js";
 
-beforeAll(() => nb.init());
+beforeAll(initReference);
 
 const SIZES = [0, 1, 3, 4, 5, 7, 15, 16, 17, 33];
 const dim = fc.oneof(fc.constantFrom(...SIZES), fc.integer({ min: 1, max: 70 }));
@@ -88,5 +89,25 @@ describe("SIMD128 kernels equal their scalar twins in wasm", () => {
       { numRuns: 60 },
     );
     same(() => nb.matmul(rand([300, 513], 1, 1), rand([513, 129], 2, 1)), 1e-5, 1e-5);
+  });
+
+  it("recurrent layers (nb.layer lstm, gru): outputs, states and every gradient", () => {
+    for (const kind of ["lstm", "gru"] as const) {
+      const l = nb.layer(nb.layers[kind]({ units: 7, returnSequences: true, returnState: true }), { inputShape: [null, 5], seed: 3 });
+      const x = nb.randn([3, 6, 5], { seed: 4 });
+      const init = l.stateNames.map((_, i) => nb.randn([3, 7], { seed: 10 + i }));
+      const run = () =>
+        nb.tidy(() => {
+          const f = (x: nb.Tensor, ...s: nb.Tensor[]) =>
+            (l.apply(x, { initialState: s.slice(0, init.length) }) as nb.Tensor[]).reduce((acc, t) => nb.add(acc, nb.sum(nb.square(t))), nb.zeros([]));
+          const { value, grads } = nb.valueAndGrad(f)(x, ...init, ...l.weights);
+          return [value, ...grads].map((t) => Array.from(t.data()));
+        });
+      const simd = run();
+      const scalar = nb.reference(run);
+      simd.forEach((v, i) => close(v, scalar[i]!, 1e-4, 1e-5));
+      nb.dispose([x, init]);
+      l.dispose();
+    }
   });
 });

@@ -95,26 +95,6 @@ describe("nb.layer: outputs, weights and types", () => {
     dense.dispose();
   });
 
-  it("SIMD128 and the scalar kernels agree: outputs, states and every gradient", () => {
-    for (const kind of ["lstm", "gru"] as const) {
-      const l = nb.layer(nb.layers[kind]({ units: 7, returnSequences: true, returnState: true }), { inputShape: [null, 5], seed: 3 });
-      const x = nb.randn([3, 6, 5], { seed: 4 });
-      const init = l.stateNames.map((_, i) => nb.randn([3, 7], { seed: 10 + i }));
-      const run = () =>
-        nb.tidy(() => {
-          const f = (x: nb.Tensor, ...s: nb.Tensor[]) =>
-            (l.apply(x, { initialState: s.slice(0, init.length) }) as nb.Tensor[]).reduce((acc, t) => nb.add(acc, nb.sum(nb.square(t))), nb.zeros([]));
-          const { value, grads } = nb.valueAndGrad(f)(x, ...init, ...l.weights);
-          return [value, ...grads].map((t) => Array.from(t.data()));
-        });
-      const simd = run();
-      const scalar = nb.reference(run);
-      simd.forEach((v, i) => close(v, scalar[i]!, 1e-4, 1e-5));
-      nb.dispose([x, init]);
-      l.dispose();
-    }
-  });
-
   it("a tidy() around nb.layer keeps its weights; apply inside tidy frees the outputs", () => {
     let l!: nb.Layer<nb.RnnOutputs>;
     nb.tidy(() => {

@@ -2,8 +2,9 @@
 // scalar reference kernel and to an independent f64 product computed here.
 import * as nb from "nabla";
 import { beforeAll, describe, expect, it } from "vitest";
+import { initReference } from "./helpers.js";
 
-beforeAll(() => nb.init());
+beforeAll(initReference);
 
 function randomValues(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
