@@ -4,12 +4,17 @@
 use crate::autograd::{Op, Tape};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 #[derive(Default)]
 pub struct Runtime {
-    tensors: HashMap<u32, Rc<Tensor>>,
+    /// The tensors by id, in ascending order: ids only grow (until they wrap at 2^32),
+    /// so an insert is a push and a lookup a binary search, with no hashing code in the
+    /// .wasm. `free` leaves a `None` (JavaScript frees in any order, a GC thousands at
+    /// once: removing each from the middle would be quadratic), swept out once they are
+    /// the majority.
+    tensors: Vec<(u32, Option<Rc<Tensor>>)>,
+    live: usize,
     next_id: u32,
     bytes: usize,
     tape: Option<Tape>,
@@ -33,33 +38,50 @@ impl Runtime {
     }
 
     fn insert_rc(&mut self, t: Rc<Tensor>) -> u32 {
+        self.bytes += t.bytes();
+        self.live += 1;
         loop {
             self.next_id = self.next_id.wrapping_add(1);
-            if self.next_id != 0 && !self.tensors.contains_key(&self.next_id) {
-                break;
+            if self.next_id == 0 {
+                continue;
             }
+            match self.find(self.next_id) {
+                // After ids wrapped: the slot of a freed id not swept yet, or one in use.
+                Ok(i) if self.tensors[i].1.is_none() => self.tensors[i].1 = Some(t),
+                Ok(_) => continue,
+                Err(i) => self.tensors.insert(i, (self.next_id, Some(t))),
+            }
+            return self.next_id;
         }
-        self.bytes += t.bytes();
-        self.tensors.insert(self.next_id, t);
-        self.next_id
+    }
+
+    /// The slot of `id` (`Err`: where it would go).
+    fn find(&self, id: u32) -> std::result::Result<usize, usize> {
+        self.tensors.binary_search_by_key(&id, |e| e.0)
     }
 
     pub fn get(&self, op: &'static str, arg: &str, id: u32) -> Result<&Rc<Tensor>> {
-        self.tensors
-            .get(&id)
+        self.find(id)
+            .ok()
+            .and_then(|i| self.tensors[i].1.as_ref())
             .ok_or_else(|| Error::disposed(op, arg))
     }
 
     /// Frees a tensor; freeing twice is a no-op (JavaScript may race dispose and GC).
     pub fn free(&mut self, id: u32) {
-        if let Some(t) = self.tensors.remove(&id) {
+        let Ok(i) = self.find(id) else { return };
+        if let Some(t) = self.tensors[i].1.take() {
             self.bytes -= t.bytes();
+            self.live -= 1;
+            if self.tensors.len() > 2 * self.live {
+                self.tensors.retain(|e| e.1.is_some());
+            }
         }
     }
 
     pub fn memory(&self) -> Memory {
         Memory {
-            tensors: self.tensors.len(),
+            tensors: self.live,
             bytes: self.bytes,
         }
     }
@@ -130,18 +152,23 @@ impl Runtime {
                 ));
             }
         }
-        let mut taken: Vec<Tensor> = Vec::with_capacity(params.len());
+        // Taken out of their slots (which stay put) while `f` runs, and put back.
+        let mut taken: Vec<(usize, Tensor)> = Vec::with_capacity(params.len());
         for &id in params {
-            let rc = self.tensors.remove(&id).expect("checked above");
-            taken.push(Rc::try_unwrap(rc).unwrap_or_else(|shared| (*shared).clone()));
+            let i = self.find(id).expect("checked above");
+            let rc = self.tensors[i].1.take().expect("checked above");
+            taken.push((
+                i,
+                Rc::try_unwrap(rc).unwrap_or_else(|shared| (*shared).clone()),
+            ));
         }
         let result = {
             let g: Vec<&[f32]> = grad_rcs.iter().map(|t| t.data()).collect();
-            let mut p: Vec<&mut [f32]> = taken.iter_mut().map(|t| t.data_mut()).collect();
+            let mut p: Vec<&mut [f32]> = taken.iter_mut().map(|(_, t)| t.data_mut()).collect();
             f(&mut p, &g)
         };
-        for (&id, t) in params.iter().zip(taken) {
-            self.tensors.insert(id, Rc::new(t));
+        for (i, t) in taken {
+            self.tensors[i].1 = Some(Rc::new(t));
         }
         result
     }
@@ -234,5 +261,50 @@ impl Runtime {
     /// Drops an open tape without computing gradients (the function threw).
     pub fn abort_grad(&mut self) {
         self.tape = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    fn t() -> Tensor {
+        Tensor::full(crate::shape::Shape::new(vec![2]), 1.0)
+    }
+
+    #[test]
+    fn freed_and_unknown_ids_are_disposed_and_ids_are_not_reused() {
+        let mut rt = Runtime::new();
+        let ids: Vec<u32> = (0..100).map(|_| rt.insert(t())).collect();
+        // Free every id but the multiples of 7, in an order that sweeps several times.
+        for &id in ids.iter().rev().filter(|&&id| id % 7 != 0) {
+            rt.free(id);
+            rt.free(id);
+        }
+        assert_eq!(
+            rt.memory(),
+            Memory {
+                tensors: 14,
+                bytes: 14 * 8
+            }
+        );
+        for &id in &ids {
+            assert_eq!(rt.get("x", "x", id).is_ok(), id % 7 == 0);
+        }
+        let e = rt.get("add", "a", 1000).unwrap_err();
+        assert_eq!(e.code, Code::Disposed);
+        assert_eq!(rt.insert(t()), 101);
+    }
+
+    #[test]
+    fn ids_wrap_past_zero_and_live_ids() {
+        let mut rt = Runtime::new();
+        let one = rt.insert(t());
+        rt.next_id = u32::MAX - 1;
+        assert_eq!(rt.insert(t()), u32::MAX);
+        assert_eq!(rt.insert(t()), 2, "skips 0 and the live id {one}");
+        assert_eq!(rt.memory().tensors, 3);
+        assert!(rt.get("x", "x", u32::MAX).is_ok() && rt.get("x", "x", one).is_ok());
     }
 }

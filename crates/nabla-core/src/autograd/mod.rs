@@ -7,7 +7,6 @@
 use crate::error::{Error, Result};
 use crate::kernels::binary::add_assign;
 use crate::tensor::Tensor;
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// A differentiable operation: forward and its derivative side by side.
@@ -49,7 +48,10 @@ struct Node {
 pub struct Tape {
     nodes: Vec<Node>,
     watched: Vec<Rc<Tensor>>,
-    tracked: HashSet<Key>,
+    /// The watched tensors and every recorded output, sorted for binary search, with no
+    /// hashing code in the .wasm; an insert shifts pointer-sized keys (a few KB for
+    /// thousands of ops). In `backward` a key's position also indexes its gradient.
+    tracked: Vec<Key>,
 }
 
 impl Tape {
@@ -59,16 +61,27 @@ impl Tape {
 
     /// Marks `t` as a variable to differentiate with respect to.
     pub fn watch(&mut self, t: Rc<Tensor>) {
-        self.tracked.insert(key(&t));
+        self.track(&t);
         self.watched.push(t);
     }
 
     /// Records an op application if any input depends on a watched tensor.
     pub fn record(&mut self, op: Box<dyn Op>, inputs: Vec<Rc<Tensor>>, output: Rc<Tensor>) {
-        if inputs.iter().any(|t| self.tracked.contains(&key(t))) {
-            self.tracked.insert(key(&output));
+        if inputs.iter().any(|t| self.slot(t).is_some()) {
+            self.track(&output);
             self.nodes.push(Node { op, inputs, output });
         }
+    }
+
+    fn track(&mut self, t: &Rc<Tensor>) {
+        if let Err(i) = self.tracked.binary_search(&key(t)) {
+            self.tracked.insert(i, key(t));
+        }
+    }
+
+    /// `t`'s position in `tracked`, if it is tracked.
+    fn slot(&self, t: &Rc<Tensor>) -> Option<usize> {
+        self.tracked.binary_search(&key(t)).ok()
     }
 
     /// Recorded op applications so far.
@@ -102,35 +115,47 @@ impl Tape {
             }
             None => Tensor::full(y.shape().clone(), 1.0),
         };
-        let mut grads: HashMap<Key, Tensor> = HashMap::new();
-        grads.insert(key(y), start);
+        let zeros = |x: &Rc<Tensor>| Tensor::zeros(x.shape().clone());
+        let Some(top) = self.slot(y) else {
+            // `y` depends on no watched tensor. (An `x` can still be `y` itself: an
+            // argument replaced in place by an optimizer step inside `f`, then returned.)
+            return Ok(xs
+                .iter()
+                .map(|x| {
+                    if Rc::ptr_eq(x, y) {
+                        start.clone()
+                    } else {
+                        zeros(x)
+                    }
+                })
+                .collect());
+        };
+        // By position in `tracked`.
+        let mut grads: Vec<Option<Tensor>> = Vec::new();
+        grads.resize_with(self.tracked.len(), || None);
+        grads[top] = Some(start);
         for node in self.nodes.iter().rev() {
-            let Some(gy) = grads.remove(&key(&node.output)) else {
+            let Some(gy) = self.slot(&node.output).and_then(|i| grads[i].take()) else {
                 continue;
             };
             let inputs: Vec<&Tensor> = node.inputs.iter().map(|t| t.as_ref()).collect();
             let gs = node.op.backward(&inputs, &node.output, &gy)?;
             for (input, g) in node.inputs.iter().zip(gs) {
-                let Some(g) = g else { continue };
-                if !self.tracked.contains(&key(input)) {
+                let (Some(g), Some(i)) = (g, self.slot(input)) else {
                     continue;
-                }
+                };
                 debug_assert_eq!(g.dims(), input.dims(), "{}: gradient shape", node.op.name());
-                match grads.get_mut(&key(input)) {
+                match &mut grads[i] {
                     Some(acc) => add_assign(acc.data_mut(), g.data()),
-                    None => {
-                        grads.insert(key(input), g);
-                    }
+                    empty => *empty = Some(g),
                 }
             }
         }
         Ok(xs
             .iter()
-            .map(|x| {
-                grads
-                    .get(&key(x))
-                    .cloned()
-                    .unwrap_or_else(|| Tensor::zeros(x.shape().clone()))
+            .map(|x| match self.slot(x).and_then(|i| grads[i].as_ref()) {
+                Some(g) => g.clone(),
+                None => zeros(x),
             })
             .collect())
     }
