@@ -6,6 +6,7 @@ pub use nabla_kernels as kernels;
 pub use nabla_kernels::{error, rng};
 
 pub mod autograd;
+pub mod json;
 pub mod layers;
 pub mod losses;
 pub mod metrics;

@@ -1,9 +1,9 @@
 //! End to end against torch: a small MLP trained 10 steps (SGD with momentum, Adam) —
 //! the loss at every step and the final weights, from test/fixtures/model/mlp.json.
 
+use nabla_core::json::Value;
 use nabla_core::model::Sequential;
 use nabla_core::{Shape, Tensor};
-use serde_json::Value;
 
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
@@ -27,7 +27,7 @@ fn mlp_training_matches_torch() {
         "/../../test/fixtures/model/mlp.json"
     );
     let f: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+        nabla_core::json::parse(&std::fs::read_to_string(path).expect("fixture")).expect("json");
     let x = Tensor::from_vec("x", floats(&f["x"]), Shape::new(vec![8, 5])).unwrap();
     let labels: Vec<i32> = f["y"]
         .as_array()
@@ -55,7 +55,7 @@ fn mlp_training_matches_torch() {
             for (p, values) in m.layers_mut()[i]
                 .params_mut()
                 .into_iter()
-                .zip(case["initial"][key].as_array().unwrap())
+                .zip(case["initial"][*key].as_array().unwrap())
             {
                 p.value.data_mut().copy_from_slice(&floats(values));
             }
@@ -72,7 +72,7 @@ fn mlp_training_matches_torch() {
             for (p, values) in m.layers()[i]
                 .params()
                 .into_iter()
-                .zip(case["final"][key].as_array().unwrap())
+                .zip(case["final"][*key].as_array().unwrap())
             {
                 for (j, (&g, w)) in p.value.data().iter().zip(floats(values)).enumerate() {
                     close(g, w, &format!("{name} final {key}.{}[{j}]", p.name));

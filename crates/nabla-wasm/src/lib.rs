@@ -4,7 +4,7 @@
 
 use nabla_core::kernels::binary::Binary;
 use nabla_core::ops::{self, int_list};
-use nabla_core::{kernels, Error, Op, Rng, Runtime, Shape, Tensor};
+use nabla_core::{json, kernels, Error, Op, Rng, Runtime, Shape, Tensor};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -509,8 +509,7 @@ impl Model {
                 what,
             ))
         };
-        let list: serde_json::Value =
-            serde_json::from_str(layers).map_err(|e| bad(e.to_string()))?;
+        let list = json::parse(layers).map_err(|e| bad(e.to_string()))?;
         let specs = list
             .as_array()
             .ok_or_else(|| bad(list.to_string()))?
@@ -554,8 +553,7 @@ impl Model {
                 what,
             ))
         };
-        let list: serde_json::Value =
-            serde_json::from_str(metrics).map_err(|e| bad(e.to_string()))?;
+        let list = json::parse(metrics).map_err(|e| bad(e.to_string()))?;
         let make = || -> Result<Vec<Box<dyn nabla_core::metrics::Metric>>, JsValue> {
             list.as_array()
                 .ok_or_else(|| bad(list.to_string()))?

@@ -7,6 +7,7 @@
 
 use super::Layer;
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::binary::{binary, binary_broadcast, Binary};
 use crate::kernels::map::{map, select, Map};
 use crate::kernels::reduce::{reduce, Reduce};
@@ -14,7 +15,6 @@ use crate::kernels::unary::{unary, unary_backward, Unary};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 use std::cell::RefCell;
 
 thread_local! {

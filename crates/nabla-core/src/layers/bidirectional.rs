@@ -28,11 +28,11 @@
 use super::recurrent::{check_sequence, check_states};
 use super::{Layer, Param};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Merge {

@@ -41,6 +41,7 @@ use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::binary::{add_assign, add_column_sums, add_to_rows};
 use crate::kernels::conv::{
     conv2d, conv2d_backward_filter, conv2d_backward_input, Conv2dGeometry, Padding,
@@ -49,7 +50,6 @@ use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 pub struct Conv {
     kind: &'static str,
@@ -697,7 +697,7 @@ mod tests {
         let c = make("conv1d", r#"{"filters":2,"kernelSize":3,"padding":1}"#)
             .unwrap()
             .config();
-        assert_eq!(c["padding"], serde_json::json!({ "left": 1, "right": 1 }));
+        assert_eq!(c["padding"], crate::json::json!({ "left": 1, "right": 1 }));
     }
 
     #[test]

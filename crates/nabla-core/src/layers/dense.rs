@@ -7,13 +7,13 @@ use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::binary::add_column_sums;
 use crate::kernels::{gemm, MatRef};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 pub struct Dense {
     units: usize,

@@ -5,10 +5,10 @@
 
 use super::Layer;
 use crate::error::Result;
+use crate::json::{json, Value};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 pub struct Dropout {
     rate: f32,

@@ -18,11 +18,11 @@
 use super::init::Init;
 use super::{batch_dims, Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
-use serde_json::{json, Value};
 
 pub struct Embedding {
     input_dim: usize,

@@ -11,9 +11,9 @@
 //! the standard deviation is the stated one.
 
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::losses::Config;
 use crate::rng::Rng;
-use serde_json::{json, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Init {

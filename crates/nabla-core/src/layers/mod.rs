@@ -27,11 +27,11 @@ mod reshape;
 pub mod standalone;
 
 use crate::error::{Error, Result};
+use crate::json::Value;
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::Value;
 
 /// A trainable (or not) tensor of a layer, with its gradient buffer.
 pub struct Param {
@@ -232,7 +232,7 @@ pub const CATALOGUE: &[(&str, Builder)] = &[
 /// The layer names, for the TypeScript catalogue's consistency test.
 pub fn catalogue_json() -> String {
     let names: Vec<&str> = CATALOGUE.iter().map(|(n, _)| *n).collect();
-    serde_json::to_string(&names).unwrap_or_default()
+    crate::json::Value::from(names).to_string()
 }
 
 /// Makes the layer `kind` from its JSON config (validated now, not at the first step).

@@ -48,12 +48,12 @@
 use super::init::Init;
 use super::{check_input, Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::norm::{self, Channels};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 /// The learned affine part both layers share: options, and the γ/β parameters.
 struct Affine {
@@ -615,7 +615,7 @@ mod tests {
         assert_eq!(y.data(), y2.data());
         let (layer, _) = run("batchNorm", r#"{"center":false,"scale":false}"#, &x, true);
         assert_eq!(layer.params().len(), 2);
-        assert_eq!(layer.config()["momentum"], serde_json::json!(0.99));
+        assert_eq!(layer.config()["momentum"], crate::json::json!(0.99));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use super::conv::{
 };
 use super::Layer;
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::conv::Padding;
 use crate::kernels::pool::{
     avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward, max_pool2d,
@@ -35,7 +36,6 @@ use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 pub struct Pool {
     kind: &'static str,
@@ -468,11 +468,11 @@ mod tests {
         }
         assert_eq!(
             make("maxPool2d", r#"{"poolSize":3}"#).unwrap().config()["strides"],
-            serde_json::json!([3, 3])
+            crate::json::json!([3, 3])
         );
         assert_eq!(
             make("maxPool1d", "{}").unwrap().config()["poolSize"],
-            serde_json::json!(2)
+            crate::json::json!(2)
         );
     }
 

@@ -70,6 +70,7 @@ use super::activation::Act;
 use super::init::Init;
 use super::{Layer, Param, Regularizer};
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::kernels::binary::{add_assign, add_column_sums};
 use crate::kernels::recurrent::*;
 use crate::kernels::unary::Unary;
@@ -78,7 +79,6 @@ use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cell {

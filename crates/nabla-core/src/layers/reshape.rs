@@ -4,11 +4,11 @@
 
 use super::Layer;
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::losses::Config;
 use crate::rng::Rng;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
-use serde_json::{json, Value};
 
 pub struct Reshape {
     kind: &'static str,

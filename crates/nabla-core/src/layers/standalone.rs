@@ -21,11 +21,11 @@
 use super::{make, Layer};
 use crate::autograd::Op;
 use crate::error::{Error, Result};
+use crate::json::{json, Value};
 use crate::rng::Rng;
 use crate::runtime::Runtime;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
-use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -148,8 +148,8 @@ impl Standalone {
             "config": self.shared.borrow().layer.config(),
             "inputShape": shape_json(&self.input),
             "outputShape": shape_json(&self.output),
-            "weightNames": self.names,
-            "stateNames": self.states,
+            "weightNames": &self.names,
+            "stateNames": &self.states,
             "returnState": self.returns_state,
         })
     }
@@ -254,7 +254,10 @@ fn parse_shape(json: &str, recurrent: bool) -> Result<Vec<Option<usize>>> {
         "the shape of one sample without the batch axis: positive integers"
     };
     let bad = || Error::invalid("layer", "inputShape", expected, json.to_string());
-    let list: Vec<Value> = serde_json::from_str(json).map_err(|_| bad())?;
+    let list = match crate::json::parse(json) {
+        Ok(Value::Array(list)) => list,
+        _ => return Err(bad()),
+    };
     if list.is_empty() {
         return Err(bad());
     }
@@ -262,7 +265,7 @@ fn parse_shape(json: &str, recurrent: bool) -> Result<Vec<Option<usize>>> {
         .enumerate()
         .map(|(i, v)| match v {
             Value::Null if recurrent && i == 0 && list.len() == 2 => Ok(None),
-            Value::Number(n) => match n.as_u64() {
+            Value::Number(_) => match v.as_u64() {
                 Some(d) if (1..1 << 31).contains(&d) => Ok(Some(d as usize)),
                 _ => Err(bad()),
             },

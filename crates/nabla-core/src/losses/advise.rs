@@ -4,7 +4,7 @@
 
 use super::Config;
 use crate::error::{Error, Result};
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 const TASKS: &[&str] = &[
     "regression",

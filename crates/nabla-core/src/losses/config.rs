@@ -2,11 +2,11 @@
 //! every loss shares: unknown keys, wrong types and out-of-range values are named.
 
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 pub struct Config {
     pub op: &'static str,
-    map: Map<String, Value>,
+    map: Map,
     /// A key every user of this config accepts on top of its own (losses: "reduction").
     shared: Option<&'static str>,
 }
@@ -28,7 +28,7 @@ impl Config {
                 shared: None,
             });
         }
-        match serde_json::from_str::<Value>(json) {
+        match crate::json::parse(json) {
             Ok(Value::Object(map)) => Ok(Config {
                 op,
                 map,
@@ -107,7 +107,7 @@ impl Config {
     pub fn f64(&self, key: &str, default: f64) -> Result<f64> {
         match self.get(key) {
             None => Ok(default),
-            Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(f64::NAN)),
+            Some(Value::Number(x)) => Ok(*x),
             Some(v) => Err(Error::invalid(self.op, key, "a number", show(v))),
         }
     }
@@ -138,8 +138,9 @@ impl Config {
     pub fn int(&self, key: &str, default: i64) -> Result<i64> {
         match self.get(key) {
             None => Ok(default),
-            Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64().unwrap_or(default)),
-            Some(v) => Err(Error::invalid(self.op, key, "an integer", show(v))),
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| Error::invalid(self.op, key, "an integer", show(v))),
         }
     }
 
@@ -169,7 +170,7 @@ impl Config {
     pub fn f32_list(&self, key: &str) -> Result<Option<Vec<f32>>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => Ok(Some(vec![n.as_f64().unwrap_or(f64::NAN) as f32])),
+            Some(Value::Number(x)) => Ok(Some(vec![*x as f32])),
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| {

@@ -246,22 +246,22 @@ pub const CATALOGUE: &[(&str, Builder)] = &[
 /// The catalogue as JSON for the TypeScript package's consistency test:
 /// `[{"name", "inputs", "differentiable", "batchmean", "implemented"}]`.
 pub fn catalogue_json() -> String {
-    let entries: Vec<serde_json::Value> = CATALOGUE
+    let entries: Vec<crate::json::Value> = CATALOGUE
         .iter()
         .map(
             |(name, builder)| match builder(&Config::parse("losses", "").expect("empty config")) {
-                Ok(loss) => serde_json::json!({
-                    "name": name,
+                Ok(loss) => crate::json::json!({
+                    "name": *name,
                     "inputs": loss.inputs(),
                     "differentiable": loss.differentiable(),
                     "batchmean": loss.batchmean(),
                     "implemented": true,
                 }),
-                Err(_) => serde_json::json!({ "name": name, "implemented": false }),
+                Err(_) => crate::json::json!({ "name": *name, "implemented": false }),
             },
         )
         .collect();
-    serde_json::Value::Array(entries).to_string()
+    crate::json::Value::Array(entries).to_string()
 }
 
 /// Builds the loss `name` from its JSON config, with its reduction.

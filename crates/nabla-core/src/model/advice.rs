@@ -2,7 +2,7 @@
 //! model's output kind is read from its last activation; each warning names the fix.
 
 use super::Sequential;
-use serde_json::Value;
+use crate::json::Value;
 
 /// What the last layer produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl Sequential {
             if matches!(kind.as_str(), "flatten" | "reshape" | "dropout") {
                 continue;
             }
-            let config: Value = serde_json::from_str(config).unwrap_or(Value::Null);
+            let config: Value = crate::json::parse(config).unwrap_or(Value::Null);
             let act = activation_of(&config).unwrap_or_else(|| "linear".into());
             let out = match act.as_str() {
                 "softmax" => Output::Softmax,
@@ -57,7 +57,7 @@ impl Sequential {
         let Some(((loss, config), _)) = self.compiled() else {
             return Vec::new();
         };
-        let config: Value = serde_json::from_str(config).unwrap_or(Value::Null);
+        let config: Value = crate::json::parse(config).unwrap_or(Value::Null);
         let from_logits = config
             .get("fromLogits")
             .and_then(Value::as_bool)

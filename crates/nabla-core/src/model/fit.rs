@@ -117,17 +117,17 @@ impl Sequential {
 
     /// Layers with their kind, output shape (with a null batch) and parameter count, as JSON.
     pub fn summary_json(&self) -> String {
-        let rows: Vec<serde_json::Value> = self
+        let rows: Vec<crate::json::Value> = self
             .layers
             .iter()
             .zip(&self.output_shapes)
             .map(|(l, shape)| {
                 let params: usize = l.params().iter().map(|p| p.value.numel()).sum();
                 let trainable: usize = l.params().iter().filter(|p| p.trainable).map(|p| p.value.numel()).sum();
-                serde_json::json!({ "kind": l.kind(), "config": l.config(), "outputShape": shape, "params": params, "trainableParams": trainable })
+                crate::json::json!({ "kind": l.kind(), "config": l.config(), "outputShape": shape, "params": params, "trainableParams": trainable })
             })
             .collect();
-        serde_json::json!({ "inputShape": self.input_shape, "layers": rows }).to_string()
+        crate::json::json!({ "inputShape": &self.input_shape, "layers": rows }).to_string()
     }
 
     /// The output of the last forward pass.

@@ -11,8 +11,9 @@
 //!
 //! `__metadata__`: `{"format": "nabla", "version": VERSION, "config": "<JSON>"}`, the
 //! config being `{inputShape, seed, layers: [{kind, config}], loss: {name, config} | null,
-//! optimizer: {name, config, steps} | null}`. Each `config` is the JSON object given
-//! (or, if serde_json could not read its numbers back bit for bit, the JSON string).
+//! optimizer: {name, config, steps} | null}`. Each `config` is the JSON object given;
+//! files written with serde_json hold some as JSON strings (those whose numbers it could
+//! not read back bit for bit), which load too.
 //!
 //! A loaded model is rebuilt from its config (same seed), then takes the saved values:
 //! it predicts identically and resumes training bit for bit.
@@ -26,8 +27,7 @@
 
 use super::Sequential;
 use crate::error::{Error, Result};
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use crate::json::{self, json, Map, Value};
 
 const FORMAT: &str = "nabla";
 /// safetensors' own limit on the header size.
@@ -43,16 +43,13 @@ fn bad(what: impl Into<String>) -> Error {
     )
 }
 
-/// A JSON config string as it goes in the saved config: the object itself when it reads
-/// back unchanged, else the string (serde_json's float parsing is not always exact).
+/// A JSON config string as it goes in the saved config: the object itself (numbers read
+/// and written back bit for bit), or the string should it not be JSON.
 fn config_value(s: &str) -> Value {
     if s.trim().is_empty() {
         return Value::Object(Map::new());
     }
-    match serde_json::from_str::<Value>(s) {
-        Ok(v) if serde_json::from_str::<Value>(&v.to_string()).ok().as_ref() == Some(&v) => v,
-        _ => Value::String(s.to_string()),
-    }
+    json::parse(s).unwrap_or_else(|_| Value::String(s.to_string()))
 }
 
 fn config_string(v: Option<&Value>, at: &str) -> Result<String> {
@@ -65,14 +62,14 @@ fn config_string(v: Option<&Value>, at: &str) -> Result<String> {
     }
 }
 
-fn string_at(v: &Map<String, Value>, key: &str, at: &str) -> Result<String> {
+fn string_at(v: &Map, key: &str, at: &str) -> Result<String> {
     match v.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
         _ => Err(bad(format!("a config whose {at}.{key} is not a string"))),
     }
 }
 
-fn object<'a>(v: &'a Value, at: &str, keys: &[&str]) -> Result<&'a Map<String, Value>> {
+fn object<'a>(v: &'a Value, at: &str, keys: &[&str]) -> Result<&'a Map> {
     let Value::Object(m) = v else {
         return Err(bad(format!("a config whose {at} is not an object")));
     };
@@ -154,7 +151,7 @@ pub fn save_with(model: &Sequential, options: SaveOptions) -> Vec<u8> {
         .filter_map(|(i, l)| l.rng_state().map(|s| json!([i, s])))
         .collect();
     let mut config = json!({
-        "inputShape": model.input_shape,
+        "inputShape": &model.input_shape,
         "seed": model.seed,
         "layers": layers,
         "loss": loss,
@@ -274,8 +271,8 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     }
     let (head, data) = bytes[8..].split_at(n as usize);
     let head = std::str::from_utf8(head).map_err(|_| bad("a header that is not UTF-8"))?;
-    let header: Value = serde_json::from_str(head)
-        .map_err(|e| bad(format!("a header that is not valid JSON ({e})")))?;
+    let header =
+        json::parse(head).map_err(|e| bad(format!("a header that is not valid JSON ({e})")))?;
     let Value::Object(mut header) = header else {
         return Err(bad("a header that is not a JSON object"));
     };
@@ -304,8 +301,8 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     let Some(Value::String(config)) = meta.get("config") else {
         return Err(bad("__metadata__ without a config string"));
     };
-    let config: Value = serde_json::from_str(config)
-        .map_err(|e| bad(format!("a config that is not valid JSON ({e})")))?;
+    let config =
+        json::parse(config).map_err(|e| bad(format!("a config that is not valid JSON ({e})")))?;
     let config = object(
         &config,
         "the config",
@@ -380,14 +377,12 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
     };
 
     // Tensors: each well-formed, together covering the data section exactly.
-    let mut entries = BTreeMap::new();
-    for (name, v) in &header {
-        entries.insert(name.clone(), entry(name, v, data.len())?);
-    }
-    let mut spans: Vec<(usize, usize, &str)> = entries
+    let mut entries = header
         .iter()
-        .map(|(n, e)| (e.begin, e.end, n.as_str()))
-        .collect();
+        .map(|(name, v)| Ok((name.as_str(), entry(name, v, data.len())?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut spans: Vec<(usize, usize, &str)> =
+        entries.iter().map(|(n, e)| (e.begin, e.end, *n)).collect();
     spans.sort();
     let mut at = 0;
     for (begin, end, name) in spans {
@@ -410,14 +405,16 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
         )));
     }
     fn take(
-        entries: &mut BTreeMap<String, Entry>,
+        entries: &mut Vec<(&str, Entry)>,
         data: &[u8],
         name: &str,
         dims: &[usize],
     ) -> Result<Vec<f32>> {
-        let e = entries
-            .remove(name)
+        let i = entries
+            .iter()
+            .position(|(n, _)| *n == name)
             .ok_or_else(|| bad(format!("no tensor `{name}`")))?;
+        let (_, e) = entries.remove(i);
         if e.shape != dims {
             return Err(bad(format!(
                 "tensor `{name}` of shape {:?} where the model has {dims:?}",
@@ -450,7 +447,11 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
             0
         } else {
             (0..)
-                .take_while(|b| entries.contains_key(&format!("optimizer.0.{b}")))
+                .take_while(|b| {
+                    entries
+                        .iter()
+                        .any(|(n, _)| *n == format!("optimizer.0.{b}"))
+                })
                 .count()
         };
         let mut state = Vec::new();
@@ -470,7 +471,7 @@ pub fn load(bytes: &[u8]) -> Result<Sequential> {
             ))
         })?;
     }
-    if let Some(name) = entries.keys().next() {
+    if let Some((name, _)) = entries.first() {
         return Err(bad(format!("a tensor `{name}` the model does not have")));
     }
     if let Some(rng) = config.get("rng") {
@@ -718,8 +719,7 @@ mod tests {
         let bytes = save(&m);
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
         assert_eq!(n % 8, 0);
-        let header: Value =
-            serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        let header = json::parse(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
         assert_eq!(
             header["layers.0.kernel"],
             json!({"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 24]})
@@ -740,7 +740,7 @@ mod tests {
         let meta = &header["__metadata__"];
         assert_eq!(meta["format"], "nabla");
         assert_eq!(meta["version"], crate::VERSION);
-        let mut config: Value = serde_json::from_str(meta["config"].as_str().unwrap()).unwrap();
+        let mut config = json::parse(meta["config"].as_str().unwrap()).unwrap();
         // The generators' states: the shuffle order's (6 words), no dropout layer here.
         let rng = config.as_object_mut().unwrap().remove("rng").unwrap();
         assert_eq!(rng["shuffle"].as_array().unwrap().len(), 6);
@@ -765,9 +765,9 @@ mod tests {
     }
 
     /// The data section's length and the header, of a saved file.
-    fn split(bytes: &[u8]) -> (usize, Map<String, Value>) {
+    fn split(bytes: &[u8]) -> (usize, Value) {
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let header = serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        let header = json::parse(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
         (bytes.len() - 8 - n, header)
     }
 
@@ -806,9 +806,9 @@ mod tests {
         let ((full_data, _), (light_data, header)) = (split(&full), split(&light));
         assert_eq!(full_data - light_data, state);
         assert!(full.len() - light.len() >= state);
-        assert!(header.keys().all(|k| !k.starts_with("optimizer.")));
-        let config: Value =
-            serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
+        let mut keys = header.as_object().unwrap().keys();
+        assert!(keys.all(|k| !k.starts_with("optimizer.")));
+        let config = json::parse(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
         assert_eq!(config["optimizer"]["steps"], 0);
         assert!(config.get("rng").is_none());
 
@@ -856,14 +856,13 @@ mod tests {
     /// "__config__" for convenience), `data` the data section.
     fn rewrite(
         bytes: &[u8],
-        edit: impl FnOnce(&mut Map<String, Value>),
+        edit: impl FnOnce(&mut Map),
         data: impl FnOnce(&mut Vec<u8>),
     ) -> Vec<u8> {
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let mut header: Map<String, Value> =
-            serde_json::from_str(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
-        let config: Value =
-            serde_json::from_str(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
+        let header = json::parse(std::str::from_utf8(&bytes[8..8 + n]).unwrap()).unwrap();
+        let mut header = header.as_object().unwrap().clone();
+        let config = json::parse(header["__metadata__"]["config"].as_str().unwrap()).unwrap();
         header.insert("__config__".into(), config);
         edit(&mut header);
         if let Some(c) = header.remove("__config__") {
@@ -1164,7 +1163,8 @@ mod tests {
                 "huge shape",
                 rewrite(
                     &good,
-                    |h| h["layers.0.bias"]["shape"] = json!([u64::MAX, u64::MAX]),
+                    // Integers exact in f64 whose byte count overflows.
+                    |h| h["layers.0.bias"]["shape"] = json!([1u64 << 52, 1u64 << 52]),
                     |_| {},
                 ),
                 "in 64 bytes",

@@ -6,8 +6,8 @@
 //!   warmup {warmupSteps, then?}      lr·(t+1)/warmupSteps while t < warmupSteps, then `then` at t − warmupSteps
 
 use crate::error::{Error, Result};
+use crate::json::Value;
 use crate::losses::Config;
-use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {

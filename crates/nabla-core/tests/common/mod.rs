@@ -1,7 +1,7 @@
 //! Shared by the fixture tests: reading the committed JSON cases into tensors.
 
+use nabla_core::json::Value;
 use nabla_core::{Shape, Tensor};
-use serde_json::Value;
 
 /// The cases in `test/fixtures/{rel}`; the environment variable `env` overrides the path
 /// (e.g. to try a deliberately damaged copy).
@@ -9,7 +9,7 @@ pub fn cases(env: &str, rel: &str) -> Vec<Value> {
     let path = std::env::var(env)
         .unwrap_or_else(|_| format!("{}/../../test/fixtures/{rel}", env!("CARGO_MANIFEST_DIR")));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    match serde_json::from_str(&text) {
+    match nabla_core::json::parse(&text) {
         Ok(Value::Array(cases)) => cases,
         Ok(_) => panic!("{path}: expected a list of cases"),
         Err(e) => panic!("{path}: {e}"),
