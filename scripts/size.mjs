@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 
 export const TARGET = { wasmRaw: 600_000, wasmGzip: 200_000, jsMin: 60_000 };
-export const HELD = { wasmRaw: 650_000, wasmGzip: 265_000, jsMin: TARGET.jsMin };
+export const HELD = { wasmRaw: TARGET.wasmRaw, wasmGzip: 250_000, jsMin: TARGET.jsMin };
 
 const root = new URL("..", import.meta.url).pathname;
 // terser is a dev dependency of the cross-boundary tests (test/package.json).
